@@ -1,0 +1,112 @@
+using GanService.Models.Layers;
+using GanService.Models.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GanService.Models.Dcgan;
+
+public sealed record DcganTrainOptions(
+    int Epochs = 10,
+    int BatchSize = 64,
+    double LearningRate = 2e-4,
+    double Beta1 = 0.5,
+    double RealLabel = 0.9,
+    long Seed = 1,
+    long? MaxSteps = null);
+
+/// <summary>Trains a (conditional) DCGAN with Adam as pytorch/examples does, on tensors already in memory.</summary>
+public sealed class DcganTrainer : IDisposable
+{
+    private readonly optim.Optimizer optG;
+    private readonly optim.Optimizer optD;
+    private readonly DcganTrainOptions options;
+    private readonly Device device;
+
+    public Generator G { get; }
+    public Discriminator D { get; }
+
+    public DcganTrainer(DcganConfig config, DcganTrainOptions options, Device? device = null)
+    {
+        this.options = options;
+        this.device = device ?? CPU;
+        manual_seed(options.Seed);
+        G = new Generator(config);
+        D = new Discriminator(config);
+        Init.Dcgan(G);
+        Init.Dcgan(D);
+        G.to(this.device);
+        D.to(this.device);
+        optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, 0.999);
+        optD = optim.Adam(D.parameters(), options.LearningRate, options.Beta1, 0.999);
+    }
+
+    /// <summary>One D step then one G step on a batch of real images. Returns (lossD, lossG).</summary>
+    /// <remarks>
+    /// The optimizer steps run outside the dispose scopes, so that nothing the optimizer allocates for itself
+    /// (its moment estimates) is ever owned by a per-step scope.
+    /// </remarks>
+    /// <param name="real">[N, C, H, W] on the trainer's device.</param>
+    /// <param name="labels">[N] int64 on the trainer's device, or null when unconditional.</param>
+    public (double LossD, double LossG) Step(Tensor real, Tensor? labels)
+    {
+        G.train();
+        D.train();
+        Tensor fake;
+        double lossD, lossG;
+        using (NewDisposeScope())
+        {
+            var z = randn([real.shape[0], G.Config.LatentDim], device: device);
+            fake = G.forward(z, labels).MoveToOuterDisposeScope();
+            optD.zero_grad();
+            var loss = DcganLoss.Discriminator(D.forward(real, labels), D.forward(fake.detach(), labels), options.RealLabel);
+            loss.backward();
+            lossD = loss.item<float>();
+        }
+        optD.step();
+
+        using (fake)
+        using (NewDisposeScope())
+        {
+            optG.zero_grad();
+            var loss = DcganLoss.Generator(D.forward(fake, labels));
+            loss.backward();
+            lossG = loss.item<float>();
+        }
+        optG.step();
+        return (lossD, lossG);
+    }
+
+    /// <summary>Runs the epochs over (images, labels), shuffled each epoch from the seed.</summary>
+    public void Train(Tensor images, Tensor? labels, IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
+    {
+        long n = images.shape[0];
+        long perEpoch = n / options.BatchSize;
+        long total = options.MaxSteps ?? perEpoch * options.Epochs;
+        long step = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var shuffle = new torch.Generator((ulong)options.Seed);
+        for (int epoch = 0; step < total; epoch++)
+        {
+            using var perm = randperm(n, generator: shuffle);
+            for (long b = 0; b < perEpoch && step < total; b++)
+            {
+                ct.ThrowIfCancellationRequested();
+                using var idx = perm.narrow(0, b * options.BatchSize, options.BatchSize);
+                using var x = images.index_select(0, idx).to(device);
+                using var y = labels?.index_select(0, idx).to(device);
+                var (lossD, lossG) = Step(x, y);
+                step++;
+                double ips = step * options.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+                progress?.Report(new TrainProgress(step, total, epoch, lossD, lossG, ips));
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        optG.Dispose();
+        optD.Dispose();
+        G.Dispose();
+        D.Dispose();
+    }
+}

@@ -1,0 +1,45 @@
+using System.Diagnostics;
+using GanService.Models;
+using GanService.Models.Data;
+using GanService.Models.Dcgan;
+using GanService.Models.Training;
+using static TorchSharp.torch;
+
+namespace GanService.Workers.Cli;
+
+public static class TrainDcganCommand
+{
+    public static int Run(CliArgs args)
+    {
+        string dataDir = args.String("data", ".data/datasets");
+        string outDir = args.String("out", "models/dcgan-fashion");
+        int epochs = args.Int("epochs", 15), batch = args.Int("batch", 64), threads = args.Int("threads", 2);
+        long? maxSteps = args.OptionalLong("max-steps");
+        set_num_threads(threads);
+        var sw = Stopwatch.StartNew();
+        var (images, labels) = FashionMnist.Load(Path.Combine(dataDir, "fashion-mnist"), train: true);
+        Console.WriteLine($"loaded {images.shape[0]} images in {sw.ElapsedMilliseconds} ms");
+        var config = DcganConfig.Fashion32;
+        using var trainer = new DcganTrainer(config, new DcganTrainOptions(Epochs: epochs, BatchSize: batch, MaxSteps: maxSteps));
+        var last = Stopwatch.StartNew();
+        trainer.Train(images, labels, new SyncProgress(p =>
+        {
+            if (p.Step % 50 != 0 && p.Step != p.TotalSteps) return;
+            Console.WriteLine($"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} lossD {p.LossD:F3} lossG {p.LossG:F3} {p.ImagesPerSecond:F0} img/s");
+            if (last.Elapsed.TotalMinutes > 5)
+            {
+                Weights.Save(trainer.G, Path.Combine(outDir, "generator.safetensors"));
+                last.Restart();
+            }
+        }));
+        var sha = Weights.Save(trainer.G, Path.Combine(outDir, "generator.safetensors"));
+        Weights.Save(trainer.D, Path.Combine(outDir, "checkpoint", "discriminator.safetensors"));
+        Console.WriteLine($"saved generator sha256 {sha} after {sw.Elapsed.TotalMinutes:F1} min");
+        return 0;
+    }
+
+    sealed class SyncProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
+    }
+}
