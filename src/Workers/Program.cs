@@ -1,14 +1,34 @@
+using GanService.Core;
+using GanService.Workers;
 using GanService.Workers.Cli;
+using Serilog;
 
-// Verbs: (none) → run the worker host; train-dcgan, eval-dcgan, keys, migrate → command-line tools.
-return args.FirstOrDefault() switch
+// Verbs: (none) or run → the worker host; migrate, keys → database tools; train-dcgan, eval-dcgan → model tools.
+var verb = args.FirstOrDefault() ?? "run";
+var rest = args.Length > 0 ? args[1..] : [];
+switch (verb)
 {
-    "train-dcgan" => TrainDcganCommand.Run(CliArgs.Parse(args[1..])),
-    _ => Usage(),
-};
-
-static int Usage()
-{
-    Console.Error.WriteLine("usage: GanService.Workers [train-dcgan|eval-dcgan|keys|migrate] [--option value ...]");
-    return 2;
+    case "train-dcgan": return TrainDcganCommand.Run(CliArgs.Parse(rest));
+    case "eval-dcgan": return EvalDcganCommand.Run(CliArgs.Parse(rest));
+    case "migrate" or "keys":
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
+        builder.AddWorkerLogging();
+        builder.Services.AddGanCore(builder.Configuration);
+        using var host = builder.Build();
+        return verb == "migrate"
+            ? await MigrateCommand.RunAsync(host.Services)
+            : await KeysCommand.RunAsync(host.Services, CliArgs.Parse(rest));
+    }
+    case "run":
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = rest, ContentRootPath = AppContext.BaseDirectory });
+        builder.AddWorkerLogging().AddWorkerServices();
+        using var host = builder.Build();
+        await host.RunAsync();
+        return 0;
+    }
+    default:
+        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|train-dcgan|eval-dcgan] [options]");
+        return 2;
 }

@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using GanService.Core.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+
+namespace GanService.Api.Endpoints;
+
+public static class FilesEndpoints
+{
+    private static readonly Dictionary<string, string> ContentTypes = new()
+    {
+        [".png"] = "image/png", [".webp"] = "image/webp", [".jpeg"] = "image/jpeg", [".jpg"] = "image/jpeg",
+        [".gif"] = "image/gif", [".mp4"] = "video/mp4",
+    };
+
+    public static IEndpointRouteBuilder MapFilesEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/files/{**key}", Get)
+            .WithTags("Files").WithName("GetFile").WithSummary("Download a job output through its signed link")
+            .WithDescription("The link itself is the credential (HMAC over path and expiry): no Authorization header. A tampered or expired link answers 403.")
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .AllowAnonymous();
+        return app;
+    }
+
+    private static Results<PhysicalFileHttpResult, ProblemHttpResult> Get(string key, long? exp, string? sig, UrlSigner signer, IBlobStore blobs, HttpContext http)
+    {
+        var verdict = exp is null ? UrlSigner.Verdict.BadSignature : signer.Verify(key, exp.Value, sig);
+        if (verdict != UrlSigner.Verdict.Valid)
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
+                title: verdict == UrlSigner.Verdict.Expired ? "Link expired" : "Invalid link signature",
+                detail: verdict == UrlSigner.Verdict.Expired ? "Fetch the job again for fresh links." : "The link was altered or was not issued by this service.");
+        string? path;
+        try { path = blobs.LocalPath(key); }
+        catch (ArgumentException) { path = null; }
+        if (path is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: "The file no longer exists.");
+        var etag = new EntityTagHeaderValue("\"" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))[..32] + "\"");
+        long maxAge = Math.Max(0, exp!.Value - signer.Now.ToUnixTimeSeconds());
+        http.Response.Headers.CacheControl = $"private, max-age={maxAge}, immutable";
+        var type = ContentTypes.GetValueOrDefault(Path.GetExtension(path).ToLowerInvariant(), "application/octet-stream");
+        return TypedResults.PhysicalFile(path, type, entityTag: etag, lastModified: File.GetLastWriteTimeUtc(path));
+    }
+}

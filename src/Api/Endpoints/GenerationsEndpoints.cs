@@ -1,0 +1,93 @@
+using System.ComponentModel;
+using System.Text.Json;
+using GanService.Api.Auth;
+using GanService.Api.Infrastructure;
+using GanService.Api.Jobs;
+using GanService.Core.Data;
+using GanService.Core.Jobs;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Api.Endpoints;
+
+/// <summary>Body of POST /v1/generations.</summary>
+/// <param name="Model">Generation model name (GET /v1/models); omitted means the default one.</param>
+/// <param name="Count">Number of images, 1..64. Image i uses seed + i.</param>
+/// <param name="Seed">64-bit seed; omitted means a random one, reported back in the job's input.</param>
+/// <param name="Label">Class to draw (one of the model's labels); omitted means label (seed + i) mod classes for image i.</param>
+/// <param name="Truncation">Latent scale ψ in (0, 1]: lower trades variety for typicality.</param>
+/// <param name="Format">png, webp or jpeg.</param>
+public sealed record GenerationRequest(
+    [property: DefaultValue("dcgan-fashion")] string? Model = null,
+    [property: DefaultValue(4)] int? Count = null,
+    [property: DefaultValue(42)] long? Seed = null,
+    [property: DefaultValue("sneaker")] string? Label = null,
+    [property: DefaultValue(1.0)] double? Truncation = null,
+    [property: DefaultValue("png")] string? Format = null);
+
+public static class GenerationsEndpoints
+{
+    public const int MaxCount = 64;
+
+    public static IEndpointRouteBuilder MapGenerationsEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/generations").WithTags("Generations").RequireAuthorization(Policies.Jobs);
+        group.MapPost("", CreateAsync)
+            .WithName("CreateGeneration")
+            .WithSummary("Generate images from a seed")
+            .WithDescription("Queues a generation job. Send `Prefer: wait=N` to hold the request until the job finishes (up to 60 s), and `Idempotency-Key` to make retries safe.")
+            .Accepts<GenerationRequest>("application/json")
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .WithRequestLimit(app);
+        return app;
+    }
+
+    private static async Task<Results<Ok<JobDto>, Accepted<JobDto>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+        GenerationRequest request,
+        HttpContext http,
+        [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        ModelCatalog catalog,
+        JobSubmitter submitter,
+        JobReader reader,
+        JobViews views,
+        IOptions<ApiOptions> options,
+        CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var model = await catalog.ResolveAsync(request.Model, JobKinds.Generation, ct);
+        if (model is null)
+            errors["model"] = [request.Model is null ? "No default generation model is registered." : $"Unknown generation model '{request.Model}'. GET /v1/models lists them."];
+        int count = request.Count ?? 1;
+        if (count is < 1 or > MaxCount) errors["count"] = [$"count must be between 1 and {MaxCount}, got {count}."];
+        double truncation = request.Truncation ?? 1.0;
+        if (!(truncation > 0 && truncation <= 1)) errors["truncation"] = [$"truncation must be in (0, 1], got {truncation}."];
+        string format = (request.Format ?? "png").ToLowerInvariant();
+        if (!ImageFormats.ContentTypes.ContainsKey(format)) errors["format"] = [$"format must be one of {string.Join(", ", ImageFormats.ContentTypes.Keys)}, got '{request.Format}'."];
+        string? label = null;
+        if (request.Label is not null && model is not null)
+        {
+            label = model.Labels.FirstOrDefault(l => string.Equals(l, request.Label, StringComparison.OrdinalIgnoreCase));
+            if (model.Labels.Length == 0) errors["label"] = [$"Model '{model.Name}' is unconditional: it takes no label."];
+            else if (label is null) errors["label"] = [$"Unknown label '{request.Label}'. Labels of '{model.Name}': {string.Join(", ", model.Labels)}."];
+        }
+        if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request is invalid.");
+
+        var input = new GenerationInput(count, request.Seed ?? Random.Shared.NextInt64(0, 1L << 53), label, truncation, format);
+        var job = new Job
+        {
+            Kind = JobKinds.Generation,
+            Status = JobStatus.Queued,
+            ApiKeyId = http.User.KeyId(),
+            Model = model!.Name,
+            ModelVersionId = model.VersionId,
+            ModelVersion = model.Version,
+            Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
+        };
+        return await JobResponses.SubmitAsync(job, idempotencyKey, http, submitter, reader, views, options.Value, ct);
+    }
+}

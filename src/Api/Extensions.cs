@@ -1,0 +1,68 @@
+using System.Text.Json.Serialization;
+using GanService.Api.Auth;
+using GanService.Api.Infrastructure;
+using GanService.Api.Jobs;
+using GanService.Core;
+using GanService.Core.Auth;
+using GanService.Core.Jobs;
+using GanService.Core.Queue;
+using Hangfire;
+using Microsoft.AspNetCore.Authentication;
+using Serilog;
+
+namespace GanService.Api;
+
+public static class Extensions
+{
+    public static WebApplicationBuilder AddApiLogging(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog((services, lc) => lc
+            .ReadFrom.Configuration(builder.Configuration)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("Process", "api")
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Process} {JobId} {Message:lj}{NewLine}{Exception}"));
+        return builder;
+    }
+
+    public static WebApplicationBuilder AddApiServices(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        services.AddGanCore(configuration);
+        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
+            .Validate(o => o.MaxBodyBytes > 0 && o.MaxWaitSeconds is >= 0 and <= 300, "Api limits out of range.").ValidateOnStart();
+
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            // A misspelt field ("lable") is an error the client should hear about, not a silent default.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        });
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemExceptionHandler>();
+
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.Jobs, p => p.RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Jobs, Scopes.Admin))
+            .AddPolicy(Policies.Admin, p => p.RequireClaim(ApiKeyAuthenticationHandler.ScopeClaim, Scopes.Admin));
+        services.AddHostedService<BootstrapKeyService>();
+        services.AddMemoryCache();
+        services.AddHttpContextAccessor();
+
+        var queueOptions = configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
+        services.AddHangfire(c => c.UseGanStorage(configuration.PostgresConnectionString(), queueOptions));
+        services.AddScoped<IJobQueue, HangfireJobQueue>();
+        services.AddScoped<JobSubmitter>();
+        services.AddScoped<JobReader>();
+        services.AddScoped<JobViews>();
+        services.AddScoped<ModelCatalog>();
+        services.AddSingleton<JobWaiter>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWaiter>());
+
+        services.AddGanHealthChecks(configuration);
+        services.AddGanOpenApi();
+        return builder;
+    }
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace GanService.Api.Jobs;
+
+/// <summary>A job as the API shows it.</summary>
+/// <param name="Id">Job id.</param>
+/// <param name="Kind">generation | aging | text-to-image | video | training.</param>
+/// <param name="Status">queued | running | succeeded | failed | canceled.</param>
+/// <param name="Model">Model name.</param>
+/// <param name="ModelVersion">First 12 hex digits of the weights' sha256.</param>
+/// <param name="Input">The validated input, with defaults filled in (the seed in particular).</param>
+/// <param name="Progress">0..1.</param>
+/// <param name="QueuePosition">Jobs of the same kind ahead of this one, while queued.</param>
+/// <param name="Outputs">Signed, expiring links to the results.</param>
+/// <param name="Error">An RFC 9457 problem object when the job failed.</param>
+/// <param name="Device">Where it ran (cpu, cuda:0).</param>
+public sealed record JobDto(
+    Guid Id,
+    string Kind,
+    string Status,
+    string Model,
+    string? ModelVersion,
+    JsonElement Input,
+    double Progress,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? QueuePosition,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? CompletedAt,
+    IReadOnlyList<OutputDto> Outputs,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Error,
+    JobMetricsDto Metrics,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device);
+
+/// <param name="Url">Signed link, valid for Storage:LinkTtlSeconds.</param>
+/// <param name="Seed">The seed this image was drawn from: request seed + index.</param>
+/// <param name="Label">The class the image was conditioned on.</param>
+public sealed record OutputDto(
+    string Url,
+    string ContentType,
+    int Width,
+    int Height,
+    long Seed,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Label);
+
+/// <param name="QueueMs">From acceptance to the first start on a worker.</param>
+/// <param name="RunMs">Time on the worker, model to stored files.</param>
+public sealed record JobMetricsDto(long? QueueMs, long? RunMs);
+
+/// <summary>A page of jobs, newest first.</summary>
+/// <param name="NextCursor">Pass as ?cursor= for the next page; null on the last page.</param>
+public sealed record JobPage(IReadOnlyList<JobDto> Items, string? NextCursor);

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using GanService.Core.Data;
+using GanService.Core.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace GanService.Api.Jobs;
+
+/// <summary>
+/// Writes an accepted job's row, then hands it to the queue. If the process dies in between, the row stays queued
+/// with no enqueued_at and the workers' reconciler enqueues it: an accepted job is never lost.
+/// </summary>
+public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, ILogger<JobSubmitter> log, TimeProvider clock)
+{
+    public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+
+    public sealed record Outcome(Job Job, bool Replayed, bool Conflict);
+
+    public async Task<Outcome> SubmitAsync(Job job, string? idempotencyKey, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (idempotencyKey is not null)
+        {
+            job.IdempotencyKey = idempotencyKey;
+            job.RequestHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{job.Kind}\n{job.Model}\n{job.Input}")));
+            var existing = await FindByKeyAsync(job.ApiKeyId, idempotencyKey, ct);
+            if (existing is not null)
+            {
+                if (existing.CreatedAt >= now - IdempotencyWindow)
+                    return new Outcome(existing, Replayed: true, Conflict: existing.RequestHash != job.RequestHash);
+                // Older than the window: the key is free again.
+                await db.Jobs.Where(j => j.Id == existing.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.IdempotencyKey, (string?)null), ct);
+            }
+        }
+
+        job.Id = Guid.CreateVersion7();
+        job.Status = JobStatus.Queued;
+        job.CreatedAt = now;
+        job.TraceId = Activity.Current?.TraceId.ToString();
+        db.Jobs.Add(job);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } && idempotencyKey is not null)
+        {
+            // The same key raced us; answer with the job that won.
+            db.ChangeTracker.Clear();
+            var winner = await FindByKeyAsync(job.ApiKeyId, idempotencyKey, ct);
+            return new Outcome(winner!, Replayed: true, Conflict: winner!.RequestHash != job.RequestHash);
+        }
+
+        using (log.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id }))
+        {
+            try
+            {
+                queue.Enqueue(job.Id, job.Kind);
+                job.EnqueuedAt = clock.GetUtcNow();
+                await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, job.EnqueuedAt), ct);
+            }
+            catch (Exception e)
+            {
+                // The row is written: the reconciler will enqueue it. The client still gets its 202.
+                log.LogWarning(e, "Job {JobId} written but not enqueued; the reconciler will pick it up", job.Id);
+            }
+            log.LogInformation("Job {JobId} accepted: {Kind} on {Model} {ModelVersion}", job.Id, job.Kind, job.Model, job.ModelVersion);
+        }
+        return new Outcome(job, Replayed: false, Conflict: false);
+    }
+
+    private Task<Job?> FindByKeyAsync(Guid apiKeyId, string key, CancellationToken ct) =>
+        db.Jobs.AsNoTracking().Include(j => j.Outputs).FirstOrDefaultAsync(j => j.ApiKeyId == apiKeyId && j.IdempotencyKey == key, ct);
+}

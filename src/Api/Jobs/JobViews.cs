@@ -1,0 +1,41 @@
+using System.Text.Json;
+using GanService.Core.Data;
+using GanService.Core.Jobs;
+using GanService.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Api.Jobs;
+
+/// <summary>Turns job rows into <see cref="JobDto"/>s: signed links, queue position.</summary>
+public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOptions> options, IHttpContextAccessor http)
+{
+    public async Task<JobDto> ToDtoAsync(Job job, CancellationToken ct)
+    {
+        int? position = null;
+        if (job.Status == JobStatus.Queued)
+            position = await db.Jobs.CountAsync(j => j.Status == JobStatus.Queued && j.Kind == job.Kind && j.CreatedAt < job.CreatedAt, ct);
+        return ToDto(job, position);
+    }
+
+    public JobDto ToDto(Job job, int? queuePosition)
+    {
+        var baseUrl = BaseUrl();
+        var outputs = job.Outputs.OrderBy(o => o.Index)
+            .Select(o => new OutputDto(baseUrl + signer.Sign(o.BlobKey), o.ContentType, o.Width, o.Height, o.Seed, o.Label))
+            .ToList();
+        return new JobDto(
+            job.Id, job.Kind, job.Status, job.Model, job.ModelVersion,
+            JsonDocument.Parse(job.Input).RootElement.Clone(),
+            job.Progress, queuePosition, job.CreatedAt, job.StartedAt, job.CompletedAt, outputs,
+            job.Error is null ? null : JsonDocument.Parse(job.Error).RootElement.Clone(),
+            new JobMetricsDto(job.QueueMs, job.RunMs), job.Device);
+    }
+
+    private string BaseUrl()
+    {
+        if (!string.IsNullOrWhiteSpace(options.Value.PublicBaseUrl)) return options.Value.PublicBaseUrl.TrimEnd('/');
+        var request = http.HttpContext?.Request;
+        return request is null ? "" : $"{request.Scheme}://{request.Host}{request.PathBase}";
+    }
+}

@@ -1,0 +1,30 @@
+using GanService.Api;
+using GanService.Api.Endpoints;
+using GanService.Api.Infrastructure;
+using Serilog;
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+builder.AddApiLogging().AddApiServices();
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseSerilogRequestLogging();
+app.UseSwagger();
+app.UseSwaggerUI(o =>
+{
+    o.SwaggerEndpoint("/swagger/v1/swagger.json", "GanService v1");
+    o.EnablePersistAuthorization();
+    o.EnableTryItOutByDefault();
+});
+app.UseAuthentication();
+app.UseAuthorization();
+
+app.MapHealthEndpoints();
+app.MapGenerationsEndpoints();
+app.MapJobsEndpoints();
+app.MapModelsEndpoints();
+app.MapFilesEndpoints();
+app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
+
+app.Run();

@@ -1,0 +1,50 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace GanService.Core.Data;
+
+public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbContext(options)
+{
+    public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobOutput> JobOutputs => Set<JobOutput>();
+    public DbSet<ModelRecord> Models => Set<ModelRecord>();
+    public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Job>(e =>
+        {
+            e.ToTable("jobs");
+            e.Property(j => j.Input).HasColumnType("jsonb");
+            e.Property(j => j.Error).HasColumnType("jsonb");
+            e.HasMany(j => j.Outputs).WithOne().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(j => new { j.ApiKeyId, j.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
+            e.HasIndex(j => new { j.ApiKeyId, j.CreatedAt, j.Id });
+            // The reconciler's and the queue position's lookups.
+            e.HasIndex(j => new { j.Status, j.CreatedAt });
+        });
+        b.Entity<JobOutput>(e =>
+        {
+            e.ToTable("job_outputs");
+            e.HasIndex(o => new { o.JobId, o.Index }).IsUnique();
+        });
+        b.Entity<ModelRecord>(e =>
+        {
+            e.ToTable("models");
+            e.HasKey(m => m.Name);
+            e.HasMany(m => m.Versions).WithOne().HasForeignKey(v => v.ModelName).OnDelete(DeleteBehavior.Cascade);
+        });
+        b.Entity<ModelVersion>(e =>
+        {
+            e.ToTable("model_versions");
+            e.Property(v => v.Config).HasColumnType("jsonb");
+            e.Property(v => v.Metrics).HasColumnType("jsonb");
+            e.HasIndex(v => new { v.ModelName, v.Version }).IsUnique();
+        });
+        b.Entity<ApiKey>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasIndex(k => k.Hash).IsUnique();
+        });
+    }
+}

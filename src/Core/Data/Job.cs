@@ -1,0 +1,48 @@
+namespace GanService.Core.Data;
+
+/// <summary>A job row: the source of truth for a job's state (Hangfire only carries it to a worker).</summary>
+public sealed class Job
+{
+    public Guid Id { get; set; }
+    public required string Kind { get; set; }
+    public required string Status { get; set; }
+    public Guid ApiKeyId { get; set; }
+    public required string Model { get; set; }
+    public Guid? ModelVersionId { get; set; }
+    public string? ModelVersion { get; set; }
+    /// <summary>The validated input, as JSON (jsonb).</summary>
+    public required string Input { get; set; }
+    public double Progress { get; set; }
+    /// <summary>RFC 9457 problem object (jsonb) when failed.</summary>
+    public string? Error { get; set; }
+    public string? IdempotencyKey { get; set; }
+    public string? RequestHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>When the job was handed to the queue; null means the reconciler still has to.</summary>
+    public DateTimeOffset? EnqueuedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public int Attempts { get; set; }
+    public string? Device { get; set; }
+    public string? Worker { get; set; }
+    public long? QueueMs { get; set; }
+    public long? RunMs { get; set; }
+    public string? TraceId { get; set; }
+    public List<JobOutput> Outputs { get; set; } = [];
+}
+
+public sealed class JobOutput
+{
+    public Guid Id { get; set; }
+    public Guid JobId { get; set; }
+    public int Index { get; set; }
+    public required string BlobKey { get; set; }
+    public required string ContentType { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    public long Seed { get; set; }
+    public string? Label { get; set; }
+    public long Bytes { get; set; }
+    /// <summary>sha256 of the bytes, hex; served as the ETag.</summary>
+    public required string Sha256 { get; set; }
+}

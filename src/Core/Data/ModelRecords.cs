@@ -1,0 +1,45 @@
+namespace GanService.Core.Data;
+
+/// <summary>A servable model (name, kind, family); its weights live in versions.</summary>
+public sealed class ModelRecord
+{
+    public required string Name { get; set; }
+    public required string Kind { get; set; }
+    public required string Family { get; set; }
+    public bool IsDefault { get; set; }
+    public int Resolution { get; set; }
+    public string[] Labels { get; set; } = [];
+    public string? Description { get; set; }
+    public Guid? CurrentVersionId { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public List<ModelVersion> Versions { get; set; } = [];
+}
+
+/// <summary>One set of weights of a model, identified by the sha256 of its safetensors file.</summary>
+public sealed class ModelVersion
+{
+    public Guid Id { get; set; }
+    public required string ModelName { get; set; }
+    /// <summary>First 12 hex digits of <see cref="Sha256"/>: what jobs report as modelVersion.</summary>
+    public required string Version { get; set; }
+    public required string Sha256 { get; set; }
+    public required string WeightsPath { get; set; }
+    /// <summary>The network's hyperparameters (jsonb).</summary>
+    public required string Config { get; set; }
+    /// <summary>Quality figures from our evaluation (jsonb).</summary>
+    public string? Metrics { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+public sealed class ApiKey
+{
+    public Guid Id { get; set; }
+    public required string Name { get; set; }
+    /// <summary>The first characters of the key, to recognise it in lists; the key itself is never stored.</summary>
+    public required string Prefix { get; set; }
+    /// <summary>sha256 of the whole key, hex. Keys carry 190 random bits, so a fast hash is enough.</summary>
+    public required string Hash { get; set; }
+    public string[] Scopes { get; set; } = [];
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}

@@ -1,0 +1,81 @@
+using System.Security.Cryptography;
+using GanService.Core.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace GanService.Core.Models;
+
+/// <summary>Registers the shipped models (models/*/model.json) as model rows and versions, keyed by weights sha256.</summary>
+public sealed class ModelRegistry(GanDbContext db, ILogger<ModelRegistry> log)
+{
+    public async Task RegisterShippedAsync(string root, CancellationToken ct)
+    {
+        if (!Directory.Exists(root))
+        {
+            log.LogWarning("Model folder {Root} does not exist: no shipped models registered", root);
+            return;
+        }
+        foreach (var manifestPath in Directory.GetFiles(root, "model.json", SearchOption.AllDirectories).Order())
+        {
+            var manifest = ModelManifest.Read(manifestPath);
+            var dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+            var weights = Path.Combine(dir, manifest.Weights);
+            if (!File.Exists(weights))
+            {
+                log.LogWarning("Model {Model}: weights {Weights} missing, not registered", manifest.Name, weights);
+                continue;
+            }
+            var metricsPath = Path.Combine(dir, "metrics.json");
+            string? metrics = File.Exists(metricsPath) ? await File.ReadAllTextAsync(metricsPath, ct) : null;
+            await RegisterAsync(manifest, weights, metrics, ct);
+        }
+    }
+
+    public async Task<ModelVersion> RegisterAsync(ModelManifest manifest, string weightsPath, string? metrics, CancellationToken ct)
+    {
+        string sha;
+        await using (var stream = File.OpenRead(weightsPath))
+            sha = Convert.ToHexStringLower(await SHA256.HashDataAsync(stream, ct));
+
+        var model = await db.Models.FirstOrDefaultAsync(m => m.Name == manifest.Name, ct);
+        if (model is null)
+        {
+            model = new ModelRecord { Name = manifest.Name, Kind = manifest.Kind, Family = manifest.Family, CreatedAt = DateTimeOffset.UtcNow };
+            db.Models.Add(model);
+        }
+        model.Kind = manifest.Kind;
+        model.Family = manifest.Family;
+        model.Resolution = manifest.Resolution;
+        model.Labels = manifest.Labels ?? [];
+        model.Description = manifest.Description;
+        if (manifest.IsDefault)
+        {
+            await db.Models.Where(m => m.Kind == manifest.Kind && m.Name != manifest.Name && m.IsDefault)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.IsDefault, false), ct);
+            model.IsDefault = true;
+        }
+
+        var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == manifest.Name && v.Sha256 == sha, ct);
+        if (version is null)
+        {
+            version = new ModelVersion
+            {
+                Id = Guid.NewGuid(),
+                ModelName = manifest.Name,
+                Version = sha[..12],
+                Sha256 = sha,
+                WeightsPath = Path.GetFullPath(weightsPath),
+                Config = manifest.Config.GetRawText(),
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+            db.ModelVersions.Add(version);
+            log.LogInformation("Model {Model} version {Version} registered from {Weights}", manifest.Name, version.Version, weightsPath);
+        }
+        version.WeightsPath = Path.GetFullPath(weightsPath);
+        version.Config = manifest.Config.GetRawText();
+        if (metrics is not null) version.Metrics = metrics;
+        model.CurrentVersionId = version.Id;
+        await db.SaveChangesAsync(ct);
+        return version;
+    }
+}

@@ -1,0 +1,65 @@
+using GanService.Core;
+using GanService.Core.Jobs;
+using GanService.Core.Queue;
+using GanService.Workers.Inference;
+using GanService.Workers.Jobs;
+using Hangfire;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+namespace GanService.Workers;
+
+public static class Extensions
+{
+    public static HostApplicationBuilder AddWorkerLogging(this HostApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog((services, lc) => lc
+            .ReadFrom.Configuration(builder.Configuration)
+            .Enrich.FromLogContext()
+            .Enrich.WithProperty("Process", "worker")
+            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Process} {JobId} {Message:lj}{NewLine}{Exception}"));
+        return builder;
+    }
+
+    /// <summary>The worker host: Hangfire server on the job queues, the device executor, the model cache, the reconciler.</summary>
+    public static HostApplicationBuilder AddWorkerServices(this HostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddGanCore(builder.Configuration);
+        services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
+            .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be 1..256.")
+            .Validate(o => o.MaxAttempts is > 0 and <= 20, "Worker:MaxAttempts must be 1..20.")
+            .ValidateOnStart();
+        services.AddSingleton<InferenceExecutor>();
+        services.AddSingleton<ModelCache>();
+        services.AddScoped<IGenerationJob, GenerationJob>();
+        services.AddScoped<IJobQueue, HangfireJobQueue>();
+        services.AddHostedService<Reconciler>();
+        services.AddHostedService<StartupLog>();
+
+        var connectionString = builder.Configuration.PostgresConnectionString();
+        var queueOptions = builder.Configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
+        services.AddHangfire(c => c.UseGanStorage(connectionString, queueOptions));
+        services.AddHangfireServer((sp, o) =>
+        {
+            var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
+            o.Queues = [Queues.ForKind(JobKinds.Generation)];
+            o.WorkerCount = worker.Concurrency;
+            o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+        });
+        return builder;
+    }
+}
+
+/// <summary>Says at start what this worker runs on (and warms the executor, so the first job does not pay for it).</summary>
+internal sealed class StartupLog(InferenceExecutor executor, ILogger<StartupLog> log) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        log.LogInformation("Worker {Pid} ready on device {Device}", Environment.ProcessId, executor.DeviceName);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

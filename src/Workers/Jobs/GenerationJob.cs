@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using GanService.Core.Data;
+using GanService.Core.Jobs;
+using GanService.Core.Storage;
+using GanService.Workers.Inference;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Serilog.Context;
+
+namespace GanService.Workers.Jobs;
+
+/// <summary>Runs a generation job: claim the row, sample on the device thread, encode, store, finish once.</summary>
+public sealed class GenerationJob(
+    GanDbContext db,
+    InferenceExecutor executor,
+    ModelCache cache,
+    IBlobStore blobs,
+    IOptions<WorkerOptions> options,
+    ILogger<GenerationJob> log) : IGenerationJob
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public async Task RunAsync(Guid jobId, CancellationToken ct)
+    {
+        using var _ = LogContext.PushProperty("JobId", jobId);
+        var now = DateTimeOffset.UtcNow;
+        // Claim: only a queued job, or one whose earlier run died, is (re)started. A finished job stays finished.
+        int claimed = await db.Jobs
+            .Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.Status, JobStatus.Running)
+                .SetProperty(j => j.Attempts, j => j.Attempts + 1)
+                .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
+                .SetProperty(j => j.Device, executor.DeviceName)
+                .SetProperty(j => j.Worker, Environment.MachineName + "/" + Environment.ProcessId), ct);
+        if (claimed == 0)
+        {
+            log.LogInformation("Job {JobId} is already finished or canceled; nothing to do", jobId);
+            return;
+        }
+        var job = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+        using var __ = LogContext.PushProperty("TraceId", job.TraceId);
+        await JobEvents.NotifyAsync(db, jobId, ct);
+        log.LogInformation("Job {JobId} started (attempt {Attempt}) on {Device}", jobId, job.Attempts, executor.DeviceName);
+
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var input = JsonSerializer.Deserialize<GenerationInput>(job.Input, Json) ?? throw new JobInputException("The job has no input.");
+            var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Id == job.ModelVersionId, ct)
+                ?? throw new JobInputException($"Model version {job.ModelVersion} of {job.Model} is no longer available.");
+            var model = await db.Models.AsNoTracking().FirstAsync(m => m.Name == version.ModelName, ct);
+
+            var seeds = Enumerable.Range(0, input.Count).Select(i => unchecked(input.Seed + i)).ToArray();
+            int[]? labels = LabelsFor(model.Labels, input.Label, seeds);
+            var (pixels, size, channels) = await executor.RunAsync(() =>
+            {
+                var g = cache.Generator(version, executor.Device);
+                return (DcganSampler.Sample(g, executor.Device, seeds, labels, input.Truncation), g.Config.ImageSize, g.Config.Channels);
+            }, ct);
+
+            var contentType = ImageFormats.ContentTypes[input.Format];
+            var outputs = await Task.WhenAll(pixels.Select(async (p, i) =>
+            {
+                var bytes = ImageEncoder.Encode(p, size, size, channels, input.Format);
+                var key = $"jobs/{jobId:N}/{i}.{input.Format}";
+                await blobs.PutAsync(key, bytes, contentType, ct);
+                return new JobOutput
+                {
+                    Id = Guid.NewGuid(), JobId = jobId, Index = i, BlobKey = key, ContentType = contentType,
+                    Width = size, Height = size, Seed = seeds[i], Label = labels is null ? null : model.Labels[labels[i]],
+                    Bytes = bytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
+                };
+            }));
+
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            await db.JobOutputs.Where(o => o.JobId == jobId).ExecuteDeleteAsync(ct);
+            db.JobOutputs.AddRange(outputs);
+            await db.SaveChangesAsync(ct);
+            long runMs = clock.ElapsedMilliseconds;
+            var completed = DateTimeOffset.UtcNow;
+            int finished = await db.Jobs.Where(j => j.Id == jobId && j.Status == JobStatus.Running)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.Status, JobStatus.Succeeded)
+                    .SetProperty(j => j.Progress, 1.0)
+                    .SetProperty(j => j.CompletedAt, completed)
+                    .SetProperty(j => j.RunMs, runMs)
+                    .SetProperty(j => j.QueueMs, j => j.QueueMs ?? (long)(j.StartedAt!.Value - j.CreatedAt).TotalMilliseconds), ct);
+            if (finished == 0)
+            {
+                await tx.RollbackAsync(ct);
+                log.LogInformation("Job {JobId} was canceled while running; results discarded", jobId);
+                return;
+            }
+            await JobEvents.NotifyAsync(db, jobId, ct);
+            await tx.CommitAsync(ct);
+            log.LogInformation("Job {JobId} succeeded: {Count} images in {ElapsedMs} ms", jobId, outputs.Length, runMs);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            bool final = e is JobInputException || job.Attempts >= options.Value.MaxAttempts;
+            if (!final)
+            {
+                log.LogWarning(e, "Job {JobId} attempt {Attempt} failed; Hangfire will retry", jobId, job.Attempts);
+                throw;
+            }
+            log.LogError(e, "Job {JobId} failed after {Attempts} attempts", jobId, job.Attempts);
+            var problem = e is JobInputException
+                ? Problems.Json("The job's input cannot be served", e.Message, 422)
+                : Problems.Json("Generation failed", "The worker could not complete this job; it was tried " + job.Attempts + " times.");
+            db.ChangeTracker.Clear();
+            await db.Jobs.Where(j => j.Id == jobId && !JobStatus.IsTerminalStatuses.Contains(j.Status))
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.Status, JobStatus.Failed)
+                    .SetProperty(j => j.Error, problem)
+                    .SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
+            await JobEvents.NotifyAsync(db, jobId, CancellationToken.None);
+        }
+    }
+
+    /// <summary>The requested label for every image, or (conditional model, no label) label (seed mod classes) per image.</summary>
+    private static int[]? LabelsFor(string[] modelLabels, string? label, long[] seeds)
+    {
+        if (modelLabels.Length == 0) return null;
+        if (label is not null)
+        {
+            int index = Array.FindIndex(modelLabels, l => string.Equals(l, label, StringComparison.OrdinalIgnoreCase));
+            if (index < 0) throw new JobInputException($"Label '{label}' is not one of the model's labels.");
+            return seeds.Select(_ => index).ToArray();
+        }
+        return seeds.Select(s => (int)(((s % modelLabels.Length) + modelLabels.Length) % modelLabels.Length)).ToArray();
+    }
+}

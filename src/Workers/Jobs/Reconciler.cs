@@ -1,0 +1,51 @@
+using GanService.Core.Data;
+using GanService.Core.Jobs;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace GanService.Workers.Jobs;
+
+/// <summary>
+/// The outbox half of "nothing accepted is lost": an Api that died after writing a job row but before handing it to
+/// Hangfire leaves the row queued with no enqueued_at. Any worker finds such rows and enqueues them; FOR UPDATE SKIP
+/// LOCKED keeps several workers from enqueuing the same row at once (and a duplicate run would find the job finished).
+/// </summary>
+public sealed class Reconciler(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<Reconciler> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var period = TimeSpan.FromSeconds(options.Value.ReconcileSeconds);
+        using var timer = new PeriodicTimer(period);
+        do
+        {
+            try
+            {
+                await ReconcileOnceAsync(stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                log.LogWarning(e, "Reconciler pass failed; next pass in {Seconds} s", period.TotalSeconds);
+            }
+        } while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task<int> ReconcileOnceAsync(CancellationToken ct)
+    {
+        using var scope = scopes.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<GanDbContext>();
+        var queue = scope.ServiceProvider.GetRequiredService<IJobQueue>();
+        var cutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.ReconcileGraceSeconds);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var stranded = await db.Jobs
+            .FromSql($"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at IS NULL AND created_at < {cutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED")
+            .AsNoTracking().Select(j => new { j.Id, j.Kind }).ToListAsync(ct);
+        foreach (var job in stranded)
+        {
+            queue.Enqueue(job.Id, job.Kind);
+            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
+            log.LogWarning("Job {JobId} was accepted but never queued; enqueued it now", job.Id);
+        }
+        await tx.CommitAsync(ct);
+        return stranded.Count;
+    }
+}

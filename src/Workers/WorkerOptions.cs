@@ -1,0 +1,24 @@
+namespace GanService.Workers;
+
+public sealed class WorkerOptions
+{
+    public const string Section = "Worker";
+
+    /// <summary>auto | cpu | cuda | cuda:N. auto takes CUDA device 0 when libtorch finds one.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Hangfire worker threads: jobs in flight at once (the forward passes still run one at a time per device).</summary>
+    public int Concurrency { get; set; } = 8;
+
+    /// <summary>Runs of one job (including runs cut short by a killed process) before it is marked failed.</summary>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How often the reconciler looks for accepted jobs that never reached the queue.</summary>
+    public int ReconcileSeconds { get; set; } = 5;
+
+    /// <summary>How old such a job must be before the reconciler enqueues it (the Api normally does it at once).</summary>
+    public int ReconcileGraceSeconds { get; set; } = 10;
+
+    /// <summary>Torch CPU threads for the forward passes.</summary>
+    public int TorchThreads { get; set; } = 0;
+}

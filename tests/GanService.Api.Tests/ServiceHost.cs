@@ -1,0 +1,184 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace GanService.Api.Tests;
+
+/// <summary>
+/// A whole GanService for tests: its own database on the test cluster (test.sh starts it), migrations applied, a
+/// real Worker process and a real Api process on a free loopback port.
+/// </summary>
+public class ServiceHost : IAsyncLifetime
+{
+    public static readonly string RepoRoot = FindRepoRoot();
+    public static readonly string SigningKey = "test-signing-key-" + new string('x', 40);
+
+    private readonly List<ServiceProcess> workers = [];
+    private ServiceProcess? api;
+
+    public string Database { get; } = "gs_test_" + Guid.NewGuid().ToString("N")[..12];
+    public string ConnectionString { get; private set; } = "";
+    public string BootstrapKey { get; } = "gsk_test" + Guid.NewGuid().ToString("N");
+    public string BaseUrl { get; private set; } = "";
+    public string Scratch { get; } = Path.Combine(Path.GetTempPath(), "ganservice-tests", Guid.NewGuid().ToString("N")[..8]);
+    public HttpClient Client { get; private set; } = null!;
+
+    /// <summary>Extra settings for this host's processes (e.g. short timeouts in fault tests).</summary>
+    protected virtual IReadOnlyDictionary<string, string> ExtraEnv => new Dictionary<string, string>();
+
+    protected virtual bool StartWorkerAtOnce => true;
+
+    public static string Bin(string project) =>
+        Path.Combine(RepoRoot, "artifacts", "bin", project, Configuration, project + ".dll");
+
+#if DEBUG
+    private const string Configuration = "debug";
+#else
+    private const string Configuration = "release";
+#endif
+
+    public async Task InitializeAsync()
+    {
+        var server = Environment.GetEnvironmentVariable("GANSERVICE_TEST_PG")
+            ?? throw new InvalidOperationException("GANSERVICE_TEST_PG is not set: run the tests through ./test.sh, which starts the test PostgreSQL.");
+        Directory.CreateDirectory(Scratch);
+        await using (var admin = new NpgsqlConnection(server + ";Database=postgres"))
+        {
+            await admin.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{Database}\"", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        ConnectionString = server + $";Database={Database};Maximum Pool Size=30";
+
+        using (var migrate = new ServiceProcess(Bin("GanService.Workers"), "migrate", Env(), Path.Combine(Scratch, "migrate.log")))
+        {
+            int code = await migrate.WaitForExitAsync(TimeSpan.FromMinutes(2));
+            if (code != 0) throw new InvalidOperationException("migrate failed:\n" + migrate.Log());
+        }
+
+        if (StartWorkerAtOnce) StartWorker();
+        int port = FreePort();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        api = new ServiceProcess(Bin("GanService.Api"), $"--urls {BaseUrl}", Env(), Path.Combine(Scratch, "api.log"));
+        Client = NewClient(BootstrapKey);
+        await WaitUntilAsync(async () =>
+        {
+            if (api.HasExited) throw new InvalidOperationException("The Api exited:\n" + api.Log());
+            try { return (await Client.GetAsync("/health/ready")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+        }, TimeSpan.FromSeconds(90), "the Api to be ready");
+    }
+
+    public HttpClient NewClient(string? key)
+    {
+        var client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(100) };
+        if (key is not null) client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        return client;
+    }
+
+    public Dictionary<string, string> Env(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Postgres"] = ConnectionString,
+            ["Auth__BootstrapKey"] = BootstrapKey,
+            ["Storage__SigningKey"] = SigningKey,
+            ["Storage__Root"] = Path.Combine(Scratch, "blobs"),
+            ["Models__Root"] = Path.Combine(RepoRoot, "models"),
+            ["Api__ApiKeyCacheSeconds"] = "1",
+            ["Worker__TorchThreads"] = "1",
+            ["Worker__ReconcileSeconds"] = "1",
+            ["Worker__ReconcileGraceSeconds"] = "2",
+            ["Queue__PollIntervalSeconds"] = "1",
+            ["Serilog__MinimumLevel__Override__Microsoft.EntityFrameworkCore"] = "Warning",
+            ["DOTNET_gcServer"] = "0",
+        };
+        foreach (var (k, v) in ExtraEnv) env[k] = v;
+        if (extra is not null) foreach (var (k, v) in extra) env[k] = v;
+        return env;
+    }
+
+    public ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? extra = null)
+    {
+        var worker = new ServiceProcess(Bin("GanService.Workers"), "run", Env(extra), Path.Combine(Scratch, $"worker{workers.Count}.log"));
+        workers.Add(worker);
+        return worker;
+    }
+
+    public async Task<T?> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        var result = await cmd.ExecuteScalarAsync();
+        return result is null or DBNull ? default : (T)result;
+    }
+
+    public async Task ExecuteAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await condition()) return;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}.");
+    }
+
+    /// <summary>Everything the processes printed, for assertion messages.</summary>
+    public string Logs() => string.Join("\n", new[] { api }.Concat(workers).Where(p => p is not null)
+        .Select(p => $"--- {Path.GetFileName(p!.LogPath)}\n{Tail(p.Log(), 4000)}"));
+
+    private static string Tail(string s, int n) => s.Length <= n ? s : s[^n..];
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        api?.Dispose();
+        foreach (var w in workers) w.Dispose();
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            var server = Environment.GetEnvironmentVariable("GANSERVICE_TEST_PG")!;
+            await using var admin = new NpgsqlConnection(server + ";Database=postgres");
+            await admin.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // The cluster is thrown away by test.sh anyway.
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string FindRepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GanService.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("GanService.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServiceCollection : ICollectionFixture<ServiceHost>
+{
+    public const string Name = "service";
+}
