@@ -37,6 +37,8 @@ public static class Extensions
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
             // A misspelt field ("lable") is an error the client should hear about, not a silent default.
             o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            // The Web defaults read "3" as 3; a number sent as a string is a client bug worth a 400.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails();

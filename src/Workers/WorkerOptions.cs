@@ -19,6 +19,12 @@ public sealed class WorkerOptions
     /// <summary>How old such a job must be before the reconciler enqueues it (the Api normally does it at once).</summary>
     public int ReconcileGraceSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Testing aid for fault tests: hold each job this long after claiming it, so a test can kill the worker
+    /// mid-job. Always 0 in production.
+    /// </summary>
+    public int HoldAfterClaimMs { get; set; } = 0;
+
     /// <summary>Torch CPU threads for the forward passes.</summary>
     public int TorchThreads { get; set; } = 0;
 }

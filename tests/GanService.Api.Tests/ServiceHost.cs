@@ -43,6 +43,8 @@ public class ServiceHost : IAsyncLifetime
         var server = Environment.GetEnvironmentVariable("GANSERVICE_TEST_PG")
             ?? throw new InvalidOperationException("GANSERVICE_TEST_PG is not set: run the tests through ./test.sh, which starts the test PostgreSQL.");
         Directory.CreateDirectory(Scratch);
+        // A snapshot of the shipped models: the tests must not see weights change under them (a training run may be writing).
+        CopyDirectory(Path.Combine(RepoRoot, "models"), Path.Combine(Scratch, "models"));
         await using (var admin = new NpgsqlConnection(server + ";Database=postgres"))
         {
             await admin.OpenAsync();
@@ -85,7 +87,7 @@ public class ServiceHost : IAsyncLifetime
             ["Auth__BootstrapKey"] = BootstrapKey,
             ["Storage__SigningKey"] = SigningKey,
             ["Storage__Root"] = Path.Combine(Scratch, "blobs"),
-            ["Models__Root"] = Path.Combine(RepoRoot, "models"),
+            ["Models__Root"] = Path.Combine(Scratch, "models"),
             ["Api__ApiKeyCacheSeconds"] = "1",
             ["Worker__TorchThreads"] = "1",
             ["Worker__ReconcileSeconds"] = "1",
@@ -125,7 +127,7 @@ public class ServiceHost : IAsyncLifetime
         await cmd.ExecuteNonQueryAsync();
     }
 
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, Func<string>? details = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
@@ -133,12 +135,14 @@ public class ServiceHost : IAsyncLifetime
             if (await condition()) return;
             await Task.Delay(200);
         }
-        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}.");
+        throw new TimeoutException($"Timed out after {timeout.TotalSeconds:F0} s waiting for {what}.\n{details?.Invoke()}");
     }
 
     /// <summary>Everything the processes printed, for assertion messages.</summary>
-    public string Logs() => string.Join("\n", new[] { api }.Concat(workers).Where(p => p is not null)
-        .Select(p => $"--- {Path.GetFileName(p!.LogPath)}\n{Tail(p.Log(), 4000)}"));
+    public string Logs() => Logs(4000);
+
+    public string Logs(int tailChars) => string.Join("\n", new[] { api }.Concat(workers).Where(p => p is not null)
+        .Select(p => $"--- {Path.GetFileName(p!.LogPath)}\n{Tail(p.Log(), tailChars)}"));
 
     private static string Tail(string s, int n) => s.Length <= n ? s : s[^n..];
 
@@ -159,6 +163,16 @@ public class ServiceHost : IAsyncLifetime
         catch (NpgsqlException)
         {
             // The cluster is thrown away by test.sh anyway.
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target, overwrite: true);
         }
     }
 

@@ -54,18 +54,25 @@ public sealed class ServiceProcess : IDisposable
         return process.ExitCode;
     }
 
+    private bool disposed;
+
     public string Log()
     {
-        lock (logFile) logFile.Flush();
+        lock (logFile) if (!disposed) logFile.Flush();
         using var stream = new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         return new StreamReader(stream).ReadToEnd();
     }
 
     public void Dispose()
     {
+        if (disposed) return;
         Stop(TimeSpan.FromSeconds(10));
         process.Dispose();
-        lock (logFile) logFile.Dispose();
+        lock (logFile)
+        {
+            disposed = true;
+            logFile.Dispose();
+        }
     }
 
     private static class Posix

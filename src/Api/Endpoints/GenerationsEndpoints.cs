@@ -88,6 +88,7 @@ public static class GenerationsEndpoints
             ModelVersion = model.Version,
             Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
         };
-        return await JobResponses.SubmitAsync(job, idempotencyKey, http, submitter, reader, views, options.Value, ct);
+        var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
+        return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }
 }

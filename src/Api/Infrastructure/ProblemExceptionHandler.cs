@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Npgsql;
@@ -10,7 +11,7 @@ namespace GanService.Api.Infrastructure;
 /// fields, wrong content type, oversized body) become 4xx naming the field; a database outage becomes 503;
 /// anything else a 500 without internals.
 /// </summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> log) : IExceptionHandler
+public sealed partial class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
@@ -53,6 +54,16 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             };
             return problem;
         }
+        if (bad.StatusCode == StatusCodes.Status400BadRequest)
+        {
+            // Query/route binding ("Failed to bind parameter \"Nullable<int> limit\" from \"abc\".") and a missing body.
+            var binding = BindFailure().Match(bad.Message);
+            if (binding.Success)
+                return Invalid(binding.Groups["name"].Value, $"'{binding.Groups["value"].Value}' is not a valid value.");
+            if (bad.Message.Contains("no body was provided", StringComparison.Ordinal)
+                || bad.Message.Contains("was not provided from body", StringComparison.Ordinal))
+                return Invalid("body", "A JSON object body is required.");
+        }
         return bad.StatusCode switch
         {
             StatusCodes.Status413PayloadTooLarge => new ProblemDetails { Status = 413, Title = "Request body too large", Detail = bad.Message },
@@ -60,6 +71,16 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             _ => new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = bad.Message },
         };
     }
+
+    private static ValidationProblemDetails Invalid(string field, string message) =>
+        new(new Dictionary<string, string[]> { [field] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "The request is invalid.",
+        };
+
+    [GeneratedRegex(@"Failed to bind parameter ""(?:[^""]*\s)?(?<name>[\w-]+)"" from ""(?<value>.*)""")]
+    private static partial Regex BindFailure();
 
     private static string Describe(JsonException json)
     {

@@ -8,10 +8,10 @@ namespace GanService.Api.Jobs;
 public static class JobResponses
 {
     public static async Task<Results<Ok<JobDto>, Accepted<JobDto>, ValidationProblem, ProblemHttpResult>> SubmitAsync(
-        Job job, string? idempotencyKey, HttpContext http, JobSubmitter submitter, JobReader reader, JobViews views,
-        ApiOptions options, CancellationToken ct)
+        Job job, string? idempotencyKey, string fingerprint, HttpContext http, JobSubmitter submitter, JobReader reader,
+        JobViews views, ApiOptions options, CancellationToken ct)
     {
-        var outcome = await submitter.SubmitAsync(job, idempotencyKey, ct);
+        var outcome = await submitter.SubmitAsync(job, idempotencyKey, fingerprint, ct);
         if (outcome.Conflict)
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
                 detail: $"Idempotency-Key '{idempotencyKey}' was used with a different request (job {outcome.Job.Id}).");

@@ -18,13 +18,15 @@ public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, ILogger<JobSu
 
     public sealed record Outcome(Job Job, bool Replayed, bool Conflict);
 
-    public async Task<Outcome> SubmitAsync(Job job, string? idempotencyKey, CancellationToken ct)
+    /// <param name="fingerprint">The request as the client sent it (before defaults such as a drawn seed), so a retry
+    /// of the same request matches and a different request under the same key does not.</param>
+    public async Task<Outcome> SubmitAsync(Job job, string? idempotencyKey, string fingerprint, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         if (idempotencyKey is not null)
         {
             job.IdempotencyKey = idempotencyKey;
-            job.RequestHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{job.Kind}\n{job.Model}\n{job.Input}")));
+            job.RequestHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{job.Kind}\n{fingerprint}")));
             var existing = await FindByKeyAsync(job.ApiKeyId, idempotencyKey, ct);
             if (existing is not null)
             {

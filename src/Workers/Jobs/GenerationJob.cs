@@ -45,6 +45,8 @@ public sealed class GenerationJob(
         await JobEvents.NotifyAsync(db, jobId, ct);
         log.LogInformation("Job {JobId} started (attempt {Attempt}) on {Device}", jobId, job.Attempts, executor.DeviceName);
 
+        if (options.Value.HoldAfterClaimMs > 0) await Task.Delay(options.Value.HoldAfterClaimMs, ct);
+
         var clock = Stopwatch.StartNew();
         try
         {

@@ -1,0 +1,107 @@
+using System.Net;
+using GanService.Core.Jobs;
+using GanService.Core.Queue;
+using Hangfire;
+
+namespace GanService.Api.Tests;
+
+/// <summary>A host of its own whose workers the fault tests start, kill and restart; short invisibility timeout.</summary>
+public sealed class FaultHost : ServiceHost
+{
+    protected override IReadOnlyDictionary<string, string> ExtraEnv => new Dictionary<string, string>
+    {
+        ["Queue__InvisibilityTimeoutSeconds"] = "6",
+    };
+
+    protected override bool StartWorkerAtOnce => false;
+}
+
+[CollectionDefinition(Name)]
+public sealed class FaultCollection : ICollectionFixture<FaultHost>
+{
+    public const string Name = "faults";
+}
+
+[Collection(FaultCollection.Name)]
+public sealed class FaultTests(FaultHost host)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Job_of_a_worker_killed_mid_job_finishes_after_a_worker_restarts()
+    {
+        var stalling = host.StartWorker(new Dictionary<string, string> { ["Worker__HoldAfterClaimMs"] = "120000" });
+        var (response, job) = await host.Client.PostAsync("/v1/generations", """{"count":2,"seed":31,"label":"dress"}""");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = Guid.Parse(job.GetProperty("id").GetString()!);
+        await ServiceHost.WaitUntilAsync(async () => await Status(id) == "running", Patience, "the first worker to claim the job");
+
+        stalling.Kill();
+        Assert.Equal("running", await Status(id));
+        using var healthy = host.StartWorker();
+        await ServiceHost.WaitUntilAsync(async () => await Status(id) == "succeeded", Patience, "the job to finish on the new worker", host.Logs);
+
+        Assert.Equal(2, await host.ScalarAsync<int>("SELECT attempts FROM jobs WHERE id = @id", ("id", id)));
+        Assert.Equal(2L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+        var (_, done) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
+        Assert.Equal(2, done.GetProperty("outputs").GetArrayLength());
+        healthy.Stop(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task Job_written_but_never_enqueued_is_picked_up_by_the_reconciler()
+    {
+        using var worker = host.StartWorker();
+        // The state an Api leaves when it dies between writing the row and enqueueing: queued, enqueued_at NULL.
+        var id = await InsertQueuedJobAsync(enqueued: false, count: 3);
+        await ServiceHost.WaitUntilAsync(async () => await Status(id) == "succeeded", Patience, "the reconciler to enqueue the stranded job", host.Logs);
+        Assert.NotNull(await host.ScalarAsync<DateTime?>("SELECT enqueued_at FROM jobs WHERE id = @id", ("id", id)));
+        Assert.Equal(3L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+        worker.Stop(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
+    public async Task Job_delivered_twice_is_completed_once()
+    {
+        var id = await InsertQueuedJobAsync(enqueued: true, count: 2);
+        GlobalConfiguration.Configuration.UseGanStorage(host.ConnectionString, new QueueOptions());
+        var client = new BackgroundJobClient(JobStorage.Current);
+        var first = client.Enqueue<IGenerationJob>("generation", j => j.RunAsync(id, CancellationToken.None));
+        var second = client.Enqueue<IGenerationJob>("generation", j => j.RunAsync(id, CancellationToken.None));
+
+        using var worker = host.StartWorker();
+        await ServiceHost.WaitUntilAsync(async () =>
+            await host.ScalarAsync<long>("SELECT count(*) FROM hangfire.job WHERE id IN (@a, @b) AND statename = 'Succeeded'",
+                ("a", long.Parse(first)), ("b", long.Parse(second))) == 2, Patience, "both deliveries to be processed", host.Logs);
+
+        Assert.Equal("succeeded", await Status(id));
+        Assert.Equal(2L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+        var log = host.Logs(int.MaxValue);
+        Assert.Equal(1, CountOccurrences(log, $"Job {id} succeeded"));
+        worker.Stop(TimeSpan.FromSeconds(20));
+    }
+
+    private static int CountOccurrences(string text, string what)
+    {
+        int n = 0;
+        for (int i = text.IndexOf(what, StringComparison.Ordinal); i >= 0; i = text.IndexOf(what, i + 1, StringComparison.Ordinal)) n++;
+        return n;
+    }
+
+    private Task<string?> Status(Guid id) => host.ScalarAsync<string>("SELECT status FROM jobs WHERE id = @id", ("id", id));
+
+    /// <summary>Writes a job row the way the Api does, for the default model and the bootstrap key.</summary>
+    private async Task<Guid> InsertQueuedJobAsync(bool enqueued, int count)
+    {
+        var id = Guid.NewGuid();
+        await host.ExecuteAsync("""
+            INSERT INTO jobs (id, kind, status, api_key_id, model, model_version_id, model_version, input, progress, created_at, enqueued_at, attempts)
+            SELECT @id, 'generation', 'queued', k.id, m.name, v.id, v.version, @input::jsonb, 0, now() - interval '3 seconds',
+                   CASE WHEN @enqueued THEN now() END, 0
+            FROM api_keys k, models m JOIN model_versions v ON v.id = m.current_version_id
+            WHERE k.name = 'bootstrap' AND m.name = 'dcgan-fashion'
+            """,
+            ("id", id), ("input", $$"""{"count":{{count}},"seed":77,"label":"coat","truncation":1.0,"format":"png"}"""), ("enqueued", enqueued));
+        return id;
+    }
+}
