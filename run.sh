@@ -19,6 +19,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+command -v curl >/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+
 if [ -z "${ConnectionStrings__Postgres:-}" ]; then
   ensure_postgres
   start_cluster .data/pg "$pg_port"

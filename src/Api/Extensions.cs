@@ -16,11 +16,7 @@ public static class Extensions
 {
     public static WebApplicationBuilder AddApiLogging(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSerilog((services, lc) => lc
-            .ReadFrom.Configuration(builder.Configuration)
-            .Enrich.FromLogContext()
-            .Enrich.WithProperty("Process", "api")
-            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Process} {JobId} {Message:lj}{NewLine}{Exception}"));
+        builder.Services.AddSerilog((services, lc) => lc.ConfigureGan(builder.Configuration, "api"));
         return builder;
     }
 

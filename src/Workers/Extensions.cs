@@ -13,11 +13,7 @@ public static class Extensions
 {
     public static HostApplicationBuilder AddWorkerLogging(this HostApplicationBuilder builder)
     {
-        builder.Services.AddSerilog((services, lc) => lc
-            .ReadFrom.Configuration(builder.Configuration)
-            .Enrich.FromLogContext()
-            .Enrich.WithProperty("Process", "worker")
-            .WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Process} {JobId} {Message:lj}{NewLine}{Exception}"));
+        builder.Services.AddSerilog((services, lc) => lc.ConfigureGan(builder.Configuration, "worker"));
         return builder;
     }
 

@@ -3,12 +3,13 @@ using GanService.Workers;
 using GanService.Workers.Cli;
 using Serilog;
 
-// Verbs: (none) or run → the worker host; migrate, keys → database tools; train-dcgan, eval-dcgan → model tools.
+// Verbs: (none) or run → the worker host; migrate, keys → database tools; train-dcgan, eval-dcgan, sample-grid → model tools.
 var verb = args.FirstOrDefault() ?? "run";
 var rest = args.Length > 0 ? args[1..] : [];
 switch (verb)
 {
     case "train-dcgan": return TrainDcganCommand.Run(CliArgs.Parse(rest));
+    case "sample-grid": return SampleGridCommand.Run(CliArgs.Parse(rest));
     case "eval-dcgan": return EvalDcganCommand.Run(CliArgs.Parse(rest));
     case "migrate" or "keys":
     {
@@ -29,6 +30,6 @@ switch (verb)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|train-dcgan|eval-dcgan] [options]");
+        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|train-dcgan|eval-dcgan|sample-grid] [options]");
         return 2;
 }

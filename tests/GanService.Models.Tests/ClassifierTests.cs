@@ -21,7 +21,10 @@ public sealed class ClassifierTests
 
         Assert.Equal([4L, 128], model.Features(x).shape);
         Assert.Equal([4L, 10], model.forward(x).shape);
-        Assert.Equal(["conv1.bias", "conv1.weight", "conv2.bias", "conv2.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"],
+        Assert.Equal(
+            ["bn1.bias", "bn1.num_batches_tracked", "bn1.running_mean", "bn1.running_var", "bn1.weight",
+             "bn2.bias", "bn2.num_batches_tracked", "bn2.running_mean", "bn2.running_var", "bn2.weight",
+             "conv1.weight", "conv2.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"],
             model.state_dict().Keys.Order(StringComparer.Ordinal));
     }
 

@@ -1,5 +1,6 @@
 using GanService.Models.Dcgan;
 using GanService.Models.Layers;
+using TorchSharp;
 using static TorchSharp.torch;
 using Generator = GanService.Models.Dcgan.Generator;
 
@@ -38,6 +39,25 @@ public sealed class GeneratorTests
         Assert.Equal(ScalarType.Float32, images.dtype);
         Assert.True(images.min().item<float>() >= -1f && images.max().item<float>() <= 1f);
         Assert.True(images.std().item<float>() > 0f, "a fresh generator should not output a constant image");
+    }
+
+    [Fact]
+    public void Generator_float32_output_matches_float64_reference()
+    {
+        // libtorch 2.10's oneDNN (3.7.1, jit avx512_core/avx2 deconvolution) computes ConvTranspose2d on a 1×1 input
+        // wrongly when its input channels are not a multiple of 16 (here 100 + 10 = 110): output positions pick up
+        // uninitialised memory, finite or NaN. float64 takes libtorch's own kernels, so it is the reference.
+        using var g = NewGenerator();
+        using var g64 = NewGenerator();
+        g64.to(ScalarType.Float64);
+        using var _ = inference_mode();
+        using var scope = NewDisposeScope();
+        var z = Latents.ForSeeds(Seeds, 100);
+        var labels = tensor(BatchLabels);
+
+        var error = (g.forward(z, labels).to(ScalarType.Float64) - g64.forward(z.to(ScalarType.Float64), labels)).abs().max().item<double>();
+
+        Assert.True(error < 1e-4, $"max |float32 − float64| = {error:E2} (NaN means a NaN pixel)");
     }
 
     [Fact]

@@ -1,12 +1,14 @@
 using System.Security.Cryptography;
 using GanService.Core.Data;
 using Microsoft.EntityFrameworkCore;
+using GanService.Core.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Core.Models;
 
 /// <summary>Registers the shipped models (models/*/model.json) as model rows and versions, keyed by weights sha256.</summary>
-public sealed class ModelRegistry(GanDbContext db, ILogger<ModelRegistry> log)
+public sealed class ModelRegistry(GanDbContext db, IOptions<StorageOptions> storage, ILogger<ModelRegistry> log)
 {
     public async Task RegisterShippedAsync(string root, CancellationToken ct)
     {
@@ -55,6 +57,17 @@ public sealed class ModelRegistry(GanDbContext db, ILogger<ModelRegistry> log)
             model.IsDefault = true;
         }
 
+        // Versions are immutable: each one's weights are copied to a content-addressed path, so retraining into
+        // models/<name>/ never changes (or breaks) a version that jobs already name.
+        var stored = Path.Combine(Path.GetFullPath(storage.Value.Root), "models", manifest.Name, sha + ".safetensors");
+        if (!File.Exists(stored))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(stored)!);
+            var tmp = stored + ".tmp";
+            File.Copy(weightsPath, tmp, overwrite: true);
+            File.Move(tmp, stored, overwrite: true);
+        }
+
         var version = await db.ModelVersions.FirstOrDefaultAsync(v => v.ModelName == manifest.Name && v.Sha256 == sha, ct);
         if (version is null)
         {
@@ -64,14 +77,14 @@ public sealed class ModelRegistry(GanDbContext db, ILogger<ModelRegistry> log)
                 ModelName = manifest.Name,
                 Version = sha[..12],
                 Sha256 = sha,
-                WeightsPath = Path.GetFullPath(weightsPath),
+                WeightsPath = stored,
                 Config = manifest.Config.GetRawText(),
                 CreatedAt = DateTimeOffset.UtcNow,
             };
             db.ModelVersions.Add(version);
             log.LogInformation("Model {Model} version {Version} registered from {Weights}", manifest.Name, version.Version, weightsPath);
         }
-        version.WeightsPath = Path.GetFullPath(weightsPath);
+        version.WeightsPath = stored;
         version.Config = manifest.Config.GetRawText();
         if (metrics is not null) version.Metrics = metrics;
         model.CurrentVersionId = version.Id;

@@ -23,7 +23,7 @@ public sealed class Generator : Module<Tensor, Tensor?, Tensor>
         int stages = config.Stages;
         long channels = config.Ngf * (1L << (stages - 1));
         // (nz + classes) × 1 × 1 → (ngf·2^(s-1)) × 4 × 4
-        layers.Add(ConvTranspose2d(config.LatentDim + config.NumClasses, channels, 4, 1, 0, bias: false));
+        layers.Add(new Layers.LatentProjection(config.LatentDim + config.NumClasses, channels));
         layers.Add(BatchNorm2d(channels));
         layers.Add(ReLU());
         for (int i = 1; i < stages; i++)

@@ -88,6 +88,8 @@ public static class DcganEvaluation
             long count = Math.Min(BatchSize, n - start);
             var seeds = Enumerable.Range(0, (int)count).Select(i => start + i).ToArray();
             var images = generator.forward(Latents.ForSeeds(seeds, generator.Config.LatentDim), labels.narrow(0, start, count));
+            if (images.isnan().any().item<bool>())
+                throw new InvalidOperationException($"the generator returned NaN pixels for seeds {start}..{start + count - 1}.");
             var f = classifier.Features(images);
             features.Add(f);
             predicted.Add(classifier.Logits(f).argmax(1));

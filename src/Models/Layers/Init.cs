@@ -17,6 +17,7 @@ public static class Init
                 case Conv2d c: nn.init.normal_(c.weight!, 0.0, 0.02); break;
                 case ConvTranspose2d c: nn.init.normal_(c.weight!, 0.0, 0.02); break;
                 case Linear l: nn.init.normal_(l.weight!, 0.0, 0.02); break;
+                case LatentProjection p: nn.init.normal_(p.Weight, 0.0, 0.02); break;
                 case BatchNorm2d b:
                     nn.init.normal_(b.weight!, 1.0, 0.02);
                     nn.init.zeros_(b.bias!);
