@@ -16,7 +16,7 @@ trap cleanup EXIT
 ensure_postgres
 ./scripts/fetch-datasets.sh
 # A fresh cluster each run: tests never see an earlier run's rows. fsync off: it is throw-away.
-stop_cluster "$pg_dir"; rm -rf "$pg_dir"
+stop_cluster "$pg_dir"; [ -L "$pg_dir" ] && rm -rf "$(readlink -f "$pg_dir")"; rm -rf "$pg_dir"
 PG_FSYNC=off start_cluster "$pg_dir" "$pg_port"
 export GANSERVICE_TEST_PG="Host=127.0.0.1;Port=$pg_port;Username=postgres"
 export GANSERVICE_TEST_PG_BIN="$PGBIN" GANSERVICE_TEST_PG_DIR="$root/$pg_dir"

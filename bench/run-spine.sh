@@ -11,7 +11,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; stop_cluster "$dir"; }
 trap cleanup EXIT
 ensure_postgres
-stop_cluster "$dir"; rm -rf "$dir"
+stop_cluster "$dir"; [ -L "$dir" ] && rm -rf "$(readlink -f "$dir")"; rm -rf "$dir"
 start_cluster "$dir" "$port"
 create_database "$port" bench
 export ConnectionStrings__Postgres="Host=127.0.0.1;Port=$port;Username=postgres;Database=bench;Maximum Pool Size=60"

@@ -27,8 +27,16 @@ pg_run() {
 start_cluster() {
   local dir="$1" port="$2"
   PG_STARTED=0
+  mkdir -p "$(dirname "$dir")"
+  if [ "$(id -u)" -eq 0 ] && [ ! -e "$dir" ] && ! runuser -u postgres -- test -x "$(cd "$(dirname "$dir")" && pwd)"; then
+    # The checkout is not reachable by the postgres user (e.g. cloned into a 0700 folder): keep the cluster in a
+    # postgres-owned folder and link it from here.
+    local alt="/var/tmp/ganservice-pg/$(printf '%s' "$PWD/$dir" | sha1sum | cut -c1-12)"
+    mkdir -p "$alt"; chown postgres:postgres /var/tmp/ganservice-pg "$alt"; chmod 711 /var/tmp/ganservice-pg
+    ln -sfn "$alt" "$dir"
+  fi
   mkdir -p "$dir"
-  dir="$(cd "$dir" && pwd)"
+  dir="$(cd "$dir" && pwd -P)"
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$dir"; fi
   chmod 700 "$dir"
   if [ ! -f "$dir/PG_VERSION" ]; then
