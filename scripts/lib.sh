@@ -18,8 +18,9 @@ ensure_postgres() {
 }
 
 # Runs a PostgreSQL program as the cluster's owner: initdb and postgres refuse to run as root.
+# Runs from / so that a checkout the postgres user cannot enter is not its working directory; pass absolute paths.
 pg_run() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # start_cluster DIR PORT: initialises DIR on first use, starts it on 127.0.0.1:PORT unless already running.
@@ -54,7 +55,9 @@ start_cluster() {
 }
 
 stop_cluster() {
-  local dir="$1"
+  local dir
+  dir="$(readlink -f "$1" 2>/dev/null)" || return 0
+  [ -f "$dir/PG_VERSION" ] || return 0
   pg_run "$PGBIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
 

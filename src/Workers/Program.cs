@@ -26,7 +26,15 @@ switch (verb)
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = rest, ContentRootPath = AppContext.BaseDirectory });
         builder.AddWorkerLogging().AddWorkerServices();
         using var host = builder.Build();
-        await host.RunAsync();
+        try
+        {
+            await host.RunAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM during start-up or a shutdown that outlived Hangfire's timeout: jobs still held are re-fetched
+            // by another worker once their invisibility timeout passes.
+        }
         return 0;
     }
     default:

@@ -101,4 +101,16 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
         Assert.Equal("healthy", ready.GetProperty("status").GetString());
         Assert.Equal("healthy", ready.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
     }
+
+    [Fact]
+    public async Task Swagger_example_for_a_generation_runs_as_it_is()
+    {
+        var (_, doc) = await host.Client.GetJsonAsync("/swagger/v1/swagger.json");
+        var schema = doc.GetProperty("components").GetProperty("schemas").GetProperty("GenerationRequest");
+        var example = schema.TryGetProperty("example", out var single) ? single : schema.GetProperty("examples")[0];
+        Assert.Equal(JsonValueKind.Object, example.ValueKind);
+
+        var job = await host.Client.GenerateAsync(example.GetRawText());
+        Assert.Equal(example.GetProperty("count").GetInt32(), job.GetProperty("outputs").GetArrayLength());
+    }
 }

@@ -19,10 +19,10 @@ namespace GanService.Api.Endpoints;
 /// <param name="Truncation">Latent scale ψ in (0, 1]: lower trades variety for typicality.</param>
 /// <param name="Format">png, webp or jpeg.</param>
 public sealed record GenerationRequest(
-    [property: DefaultValue("dcgan-fashion")] string? Model = null,
-    [property: DefaultValue(4)] int? Count = null,
-    [property: DefaultValue(42)] long? Seed = null,
-    [property: DefaultValue("sneaker")] string? Label = null,
+    string? Model = null,
+    [property: DefaultValue(1)] int? Count = null,
+    long? Seed = null,
+    string? Label = null,
     [property: DefaultValue(1.0)] double? Truncation = null,
     [property: DefaultValue("png")] string? Format = null);
 

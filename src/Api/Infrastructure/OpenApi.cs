@@ -28,10 +28,22 @@ public static class OpenApi
                 Description = "API key (gsk_…), sent as `Authorization: Bearer <key>`.",
             });
             o.OperationFilter<BearerOperationFilter>();
+            o.SchemaFilter<ExampleSchemaFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "GanService.Api.xml");
             if (File.Exists(xml)) o.IncludeXmlComments(xml);
         });
         return services;
+    }
+
+    /// <summary>Request examples Swagger UI pre-fills "Try it out" with: they run as they are.</summary>
+    private sealed class ExampleSchemaFilter : ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+        {
+            if (context.Type == typeof(Endpoints.GenerationRequest) && schema is OpenApiSchema concrete)
+                concrete.Examples = [System.Text.Json.Nodes.JsonNode.Parse(
+                    """{"model":"dcgan-fashion","count":4,"seed":42,"label":"sneaker","truncation":1.0,"format":"png"}""")!];
+        }
     }
 
     /// <summary>Adds the bearer requirement and the 401/403 answers to operations that need a key.</summary>
