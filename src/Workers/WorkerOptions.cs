@@ -25,6 +25,9 @@ public sealed class WorkerOptions
     /// </summary>
     public int HoldAfterClaimMs { get; set; } = 0;
 
+    /// <summary>A job queued (delivered, not started) this long while the queue is otherwise empty is delivered again.</summary>
+    public int StaleQueuedSeconds { get; set; } = 30;
+
     /// <summary>Torch CPU threads for the forward passes.</summary>
     public int TorchThreads { get; set; } = 0;
 }

@@ -12,7 +12,8 @@ public sealed record DcganEvaluationResult(
     double FrechetDistance,
     double FrechetDistanceFloor,
     double FrechetDistanceUntrained,
-    int Samples);
+    int Samples,
+    IReadOnlyDictionary<string, double> RealLabelAccuracy);
 
 /// <summary>
 /// Scores a conditional Fashion-MNIST generator with <see cref="Classifier"/>: how often an image is classified as the
@@ -35,7 +36,11 @@ public static class DcganEvaluation
         if (classes != Classifier.NumClasses || generator.Config.Channels != 1 || generator.Config.ImageSize != Classifier.ImageSize)
             throw new ArgumentException("the generator must be a conditional 10-class 1×32×32 model, like DcganConfig.Fashion32.");
 
-        using var testStats = StatisticsOf(Features(classifier, testImages));
+        var testFeatures = Features(classifier, testImages);
+        IReadOnlyDictionary<string, double> realPerLabel;
+        // The same classifier on the real test images, per label: the reference the generated figures compare to.
+        using (var realPredicted = PredictFrom(classifier, testFeatures)) (realPerLabel, _) = LabelAccuracy(realPredicted, testLabels, classes);
+        using var testStats = StatisticsOf(testFeatures);
         using var floorStats = StatisticsOf(Features(classifier, trainSubset));
         var (features, predicted) = Generated(generator, classifier, testLabels);
         using var generatedStats = StatisticsOf(features);
@@ -53,7 +58,8 @@ public static class DcganEvaluation
             FrechetDistance.Between(generatedStats, testStats),
             FrechetDistance.Between(floorStats, testStats),
             FrechetDistance.Between(untrainedStats, testStats),
-            samples);
+            samples,
+            realPerLabel);
     }
 
     static FeatureStatistics StatisticsOf(Tensor features)
@@ -95,6 +101,13 @@ public static class DcganEvaluation
             predicted.Add(classifier.Logits(f).argmax(1));
         }
         return (cat(features, 0).MoveToOuterDisposeScope(), cat(predicted, 0).MoveToOuterDisposeScope());
+    }
+
+    static Tensor PredictFrom(Classifier classifier, Tensor features)
+    {
+        using var _ = inference_mode();
+        using var logits = classifier.Logits(features);
+        return logits.argmax(1);
     }
 
     static Generator Untrained(DcganConfig config)

@@ -39,9 +39,9 @@ public static class EvalDcganCommand
         var (trainSubset, _) = FashionMnist.Load(dataDir, train: true, limit: FloorSamples);
         var result = DcganEvaluation.Run(generator, classifier, testImages, testLabels, trainSubset);
 
-        Console.WriteLine($"{"label",-12} {"accuracy",9}");
+        Console.WriteLine($"{"label",-12} {"generated",9} {"real test",9}");
         foreach (var (label, accuracy) in result.LabelAccuracy)
-            Console.WriteLine($"{label,-12} {accuracy,9:P1}");
+            Console.WriteLine($"{label,-12} {accuracy,9:P1} {result.RealLabelAccuracy[label],9:P1}");
         Console.WriteLine($"{"overall",-12} {result.LabelAccuracyOverall,9:P1}");
         Console.WriteLine($"Fréchet distance ({result.Samples} samples)  {result.FrechetDistance,8:F3}");
         Console.WriteLine($"  floor (train vs test)          {result.FrechetDistanceFloor,8:F3}");
@@ -52,6 +52,7 @@ public static class EvalDcganCommand
             classifierTestAccuracy = classifierAccuracy,
             labelAccuracy = result.LabelAccuracy,
             labelAccuracyOverall = result.LabelAccuracyOverall,
+            labelAccuracyReal = result.RealLabelAccuracy,
             frechetDistance = result.FrechetDistance,
             frechetDistanceFloor = result.FrechetDistanceFloor,
             frechetDistanceUntrained = result.FrechetDistanceUntrained,

@@ -10,7 +10,14 @@ namespace GanService.Workers.Jobs;
 /// Hangfire leaves the row queued with no enqueued_at. Any worker finds such rows and enqueues them; FOR UPDATE SKIP
 /// LOCKED keeps several workers from enqueuing the same row at once (and a duplicate run would find the job finished).
 /// </summary>
-public sealed class Reconciler(IServiceScopeFactory scopes, IOptions<WorkerOptions> options, ILogger<Reconciler> log) : BackgroundService
+/// <remarks>
+/// It also re-delivers jobs whose delivery got wedged: under load, Hangfire.PostgreSql 1.21.1 sometimes leaves a
+/// worker thread blocked inside Dequeue after it has fetched a job (seen in a stack dump: 2 of 5,771 jobs in a bench
+/// run). That job stays invisible, its fetch kept alive by the sliding heartbeat, and never runs. When nothing waits
+/// in the queue yet a job has been queued (not started) for Worker:StaleQueuedSeconds, it is one of those: it is
+/// enqueued again, and the claim makes a late second delivery harmless.
+/// </remarks>
+public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage storage, IOptions<WorkerOptions> options, ILogger<Reconciler> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,7 +52,22 @@ public sealed class Reconciler(IServiceScopeFactory scopes, IOptions<WorkerOptio
             await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
             log.LogWarning("Job {JobId} was accepted but never queued; enqueued it now", job.Id);
         }
+        int stale = 0;
+        if (storage.GetMonitoringApi().EnqueuedCount(Queues.ForKind(JobKinds.Generation)) == 0)
+        {
+            var staleCutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.StaleQueuedSeconds);
+            var wedged = await db.Jobs
+                .FromSql($"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED")
+                .AsNoTracking().Select(j => new { j.Id, j.Kind }).ToListAsync(ct);
+            foreach (var job in wedged)
+            {
+                queue.Enqueue(job.Id, job.Kind);
+                await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
+                log.LogWarning("Job {JobId} was delivered but never started; delivered it again", job.Id);
+            }
+            stale = wedged.Count;
+        }
         await tx.CommitAsync(ct);
-        return stranded.Count;
+        return stranded.Count + stale;
     }
 }
