@@ -43,31 +43,33 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
         var queue = scope.ServiceProvider.GetRequiredService<IJobQueue>();
         var cutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.ReconcileGraceSeconds);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var stranded = await db.Jobs
-            .FromSql($"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at IS NULL AND created_at < {cutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED")
-            .AsNoTracking().Select(j => new { j.Id, j.Kind }).ToListAsync(ct);
-        foreach (var job in stranded)
-        {
-            queue.Enqueue(job.Id, job.Kind);
-            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
-            log.LogWarning("Job {JobId} was accepted but never queued; enqueued it now", job.Id);
-        }
-        int stale = 0;
+        int stranded = await EnqueueAsync(db, queue,
+            $"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at IS NULL AND created_at < {cutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
+            "Job {JobId} was accepted but never queued; enqueued it now", ct);
+        int wedged = 0;
         if (storage.GetMonitoringApi().EnqueuedCount(Queues.ForKind(JobKinds.Generation)) == 0)
         {
             var staleCutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.StaleQueuedSeconds);
-            var wedged = await db.Jobs
-                .FromSql($"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED")
-                .AsNoTracking().Select(j => new { j.Id, j.Kind }).ToListAsync(ct);
-            foreach (var job in wedged)
-            {
-                queue.Enqueue(job.Id, job.Kind);
-                await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
-                log.LogWarning("Job {JobId} was delivered but never started; delivered it again", job.Id);
-            }
-            stale = wedged.Count;
+            wedged = await EnqueueAsync(db, queue,
+                $"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
+                "Job {JobId} was delivered but never started; delivered it again", ct);
         }
         await tx.CommitAsync(ct);
-        return stranded.Count + stale;
+        return stranded + wedged;
+    }
+
+    /// <summary>Enqueues the rows <paramref name="select"/> locks and stamps their enqueued_at.</summary>
+    private async Task<int> EnqueueAsync(GanDbContext db, IJobQueue queue, FormattableString select, string message, CancellationToken ct)
+    {
+        var jobs = await db.Jobs.FromSql(select).AsNoTracking().Select(j => new { j.Id, j.Kind }).ToListAsync(ct);
+        foreach (var job in jobs)
+        {
+            queue.Enqueue(job.Id, job.Kind);
+            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
+#pragma warning disable CA2254 // the two messages are fixed templates chosen by the caller
+            log.LogWarning(message, job.Id);
+#pragma warning restore CA2254
+        }
+        return jobs.Count;
     }
 }
