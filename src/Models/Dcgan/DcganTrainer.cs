@@ -80,25 +80,18 @@ public sealed class DcganTrainer : IDisposable
     public void Train(Tensor images, Tensor? labels, IProgress<TrainProgress>? progress = null, CancellationToken ct = default)
     {
         long n = images.shape[0];
-        long perEpoch = n / options.BatchSize;
-        long total = options.MaxSteps ?? perEpoch * options.Epochs;
+        long total = options.MaxSteps ?? n / options.BatchSize * options.Epochs;
         long step = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var shuffle = new torch.Generator((ulong)options.Seed);
-        for (int epoch = 0; step < total; epoch++)
+        foreach (var (epoch, idx) in Batches.Shuffled(n, options.BatchSize, total, options.Seed))
         {
-            using var perm = randperm(n, generator: shuffle);
-            for (long b = 0; b < perEpoch && step < total; b++)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var idx = perm.narrow(0, b * options.BatchSize, options.BatchSize);
-                using var x = images.index_select(0, idx).to(device);
-                using var y = labels?.index_select(0, idx).to(device);
-                var (lossD, lossG) = Step(x, y);
-                step++;
-                double ips = step * options.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
-                progress?.Report(new TrainProgress(step, total, epoch, lossD, lossG, ips));
-            }
+            ct.ThrowIfCancellationRequested();
+            using var x = images.index_select(0, idx).to(device);
+            using var y = labels?.index_select(0, idx).to(device);
+            var (lossD, lossG) = Step(x, y);
+            step++;
+            double ips = step * options.BatchSize / Math.Max(clock.Elapsed.TotalSeconds, 1e-9);
+            progress?.Report(new TrainProgress(step, total, epoch, lossD, lossG, ips));
         }
     }
 

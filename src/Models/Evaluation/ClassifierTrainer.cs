@@ -1,6 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn.functional;
+using GanService.Models.Training;
 
 namespace GanService.Models.Evaluation;
 
@@ -56,24 +57,16 @@ public sealed class ClassifierTrainer : IDisposable
     public void Train(Tensor images, Tensor labels, IProgress<ClassifierProgress>? progress = null, CancellationToken ct = default)
     {
         long n = images.shape[0];
-        long perEpoch = n / options.BatchSize;
-        long total = options.MaxSteps ?? perEpoch * options.Epochs;
+        long total = options.MaxSteps ?? n / options.BatchSize * options.Epochs;
         long step = 0;
-        using var shuffle = new torch.Generator((ulong)options.Seed);
-        for (int epoch = 0; step < total; epoch++)
+        foreach (var (epoch, idx) in Batches.Shuffled(n, options.BatchSize, total, options.Seed, _ => schedule.step()))
         {
-            using var perm = randperm(n, generator: shuffle);
-            for (long b = 0; b < perEpoch && step < total; b++)
-            {
-                ct.ThrowIfCancellationRequested();
-                using var idx = perm.narrow(0, b * options.BatchSize, options.BatchSize);
-                using var x = images.index_select(0, idx);
-                using var y = labels.index_select(0, idx);
-                double loss = Step(x, y);
-                step++;
-                progress?.Report(new ClassifierProgress(step, total, epoch, loss));
-            }
-            schedule.step();
+            ct.ThrowIfCancellationRequested();
+            using var x = images.index_select(0, idx);
+            using var y = labels.index_select(0, idx);
+            double loss = Step(x, y);
+            step++;
+            progress?.Report(new ClassifierProgress(step, total, epoch, loss));
         }
     }
 

@@ -92,9 +92,4 @@ public static class EvalDcganCommand
         Weights.Load(classifier, path);
         return classifier;
     }
-
-    sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
-    }
 }

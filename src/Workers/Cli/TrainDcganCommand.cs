@@ -22,7 +22,7 @@ public static class TrainDcganCommand
         var config = DcganConfig.Fashion32;
         using var trainer = new DcganTrainer(config, new DcganTrainOptions(Epochs: epochs, BatchSize: batch, MaxSteps: maxSteps));
         var last = Stopwatch.StartNew();
-        trainer.Train(images, labels, new SyncProgress(p =>
+        trainer.Train(images, labels, new SyncProgress<TrainProgress>(p =>
         {
             if (p.Step % 50 != 0 && p.Step != p.TotalSteps) return;
             Console.WriteLine($"step {p.Step}/{p.TotalSteps} epoch {p.Epoch} lossD {p.LossD:F3} lossG {p.LossG:F3} {p.ImagesPerSecond:F0} img/s");
@@ -36,10 +36,5 @@ public static class TrainDcganCommand
         Weights.Save(trainer.D, Path.Combine(outDir, "checkpoint", "discriminator.safetensors"));
         Console.WriteLine($"saved generator sha256 {sha} after {sw.Elapsed.TotalMinutes:F1} min");
         return 0;
-    }
-
-    sealed class SyncProgress(Action<TrainProgress> report) : IProgress<TrainProgress>
-    {
-        public void Report(TrainProgress value) => report(value);
     }
 }
