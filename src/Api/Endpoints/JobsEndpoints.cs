@@ -85,7 +85,7 @@ public static class JobsEndpoints
         if (changed == 0)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Job already finished",
                 detail: $"Job {id} is {job.Status}; only queued or running jobs can be canceled.");
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({Database.JobEventsChannel}, {id.ToString()})", ct);
+        await JobEvents.NotifyAsync(db, id, ct);
         return TypedResults.Ok(await views.ToDtoAsync(job, ct));
     }
 

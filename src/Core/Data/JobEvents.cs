@@ -1,7 +1,6 @@
-using GanService.Core.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace GanService.Workers.Jobs;
+namespace GanService.Core.Data;
 
 public static class JobEvents
 {
