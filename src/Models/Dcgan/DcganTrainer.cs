@@ -12,9 +12,16 @@ public sealed record DcganTrainOptions(
     double Beta1 = 0.5,
     double RealLabel = 0.9,
     long Seed = 1,
-    long? MaxSteps = null);
+    long? MaxSteps = null,
+    DiscriminatorConditioning Conditioning = DiscriminatorConditioning.LabelPlanes,
+    double ClassWeight = 1.0);
 
-/// <summary>Trains a (conditional) DCGAN with Adam as pytorch/examples does, on tensors already in memory.</summary>
+/// <summary>
+/// Trains a (conditional) DCGAN with Adam as pytorch/examples does, on tensors already in memory. With
+/// <see cref="DiscriminatorConditioning.AuxClassifier"/> it is an AC-GAN whose class head is trained on real images
+/// only (so D's classifier is never taught G's mistakes) and G gets the class loss of its fakes on top of the
+/// non-saturating adversarial loss, both weighted by <see cref="DcganTrainOptions.ClassWeight"/>.
+/// </summary>
 public sealed class DcganTrainer : IDisposable
 {
     private readonly optim.Optimizer optG;
@@ -31,7 +38,7 @@ public sealed class DcganTrainer : IDisposable
         this.device = device ?? CPU;
         manual_seed(options.Seed);
         G = new Generator(config);
-        D = new Discriminator(config);
+        D = new Discriminator(config, options.Conditioning);
         Init.Dcgan(G);
         Init.Dcgan(D);
         G.to(this.device);
@@ -58,7 +65,10 @@ public sealed class DcganTrainer : IDisposable
             var z = randn([real.shape[0], G.Config.LatentDim], device: device);
             fake = G.forward(z, labels).MoveToOuterDisposeScope();
             optD.zero_grad();
-            var loss = DcganLoss.Discriminator(D.forward(real, labels), D.forward(fake.detach(), labels), options.RealLabel);
+            var (realLogits, realClasses) = D.Heads(real, labels);
+            var loss = DcganLoss.Discriminator(realLogits, D.forward(fake.detach(), labels), options.RealLabel);
+            if (realClasses is not null && labels is not null)
+                loss = loss + options.ClassWeight * nn.functional.cross_entropy(realClasses, labels);
             loss.backward();
             lossD = loss.item<float>();
         }
@@ -68,7 +78,10 @@ public sealed class DcganTrainer : IDisposable
         using (NewDisposeScope())
         {
             optG.zero_grad();
-            var loss = DcganLoss.Generator(D.forward(fake, labels));
+            var (fakeLogits, fakeClasses) = D.Heads(fake, labels);
+            var loss = DcganLoss.Generator(fakeLogits);
+            if (fakeClasses is not null && labels is not null)
+                loss = loss + options.ClassWeight * nn.functional.cross_entropy(fakeClasses, labels);
             loss.backward();
             lossG = loss.item<float>();
         }

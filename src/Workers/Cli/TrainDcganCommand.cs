@@ -15,12 +15,21 @@ public static class TrainDcganCommand
         string outDir = args.String("out", "models/dcgan-fashion");
         int epochs = args.Int("epochs", 15), batch = args.Int("batch", 64), threads = args.Int("threads", 2);
         long? maxSteps = args.OptionalLong("max-steps");
+        long seed = args.OptionalLong("seed") ?? 1;
+        var conditioning = args.String("conditioning", "aux") switch
+        {
+            "aux" => DiscriminatorConditioning.AuxClassifier,
+            "planes" => DiscriminatorConditioning.LabelPlanes,
+            var other => throw new ArgumentException($"--conditioning must be aux or planes, got '{other}'."),
+        };
+        double classWeight = double.Parse(args.String("class-weight", "1"), System.Globalization.CultureInfo.InvariantCulture);
         set_num_threads(threads);
         var sw = Stopwatch.StartNew();
         var (images, labels) = FashionMnist.Load(Path.Combine(dataDir, "fashion-mnist"), train: true);
-        Console.WriteLine($"loaded {images.shape[0]} images in {sw.ElapsedMilliseconds} ms");
+        Console.WriteLine($"loaded {images.shape[0]} images in {sw.ElapsedMilliseconds} ms; D conditioning {conditioning}, class weight {classWeight}");
         var config = DcganConfig.Fashion32;
-        using var trainer = new DcganTrainer(config, new DcganTrainOptions(Epochs: epochs, BatchSize: batch, MaxSteps: maxSteps));
+        using var trainer = new DcganTrainer(config, new DcganTrainOptions(
+            Epochs: epochs, BatchSize: batch, Seed: seed, MaxSteps: maxSteps, Conditioning: conditioning, ClassWeight: classWeight));
         var last = Stopwatch.StartNew();
         trainer.Train(images, labels, new SyncProgress<TrainProgress>(p =>
         {
