@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test against real parts: a private PostgreSQL (its own cluster under .data/test-pg, port 55433),
 # real HTTP, real worker processes, real TorchSharp. Prints "N passed, N failed" last.
+# An optional argument is a `dotnet test --filter` expression, for working on a few tests:
+#   ./test.sh 'FullyQualifiedName~Batching'
 set -euo pipefail
 cd "$(dirname "$0")"
 root="$PWD"
@@ -27,10 +29,11 @@ dotnet build GanService.sln -c Debug -v quiet -nologo -clp:ErrorsOnly
 results="$root/artifacts/test-results"
 rm -rf "$results"; mkdir -p "$results"
 status=0
+filter=(); if [ $# -gt 0 ]; then filter=(--filter "$1"); fi
 for project in tests/*/*.csproj; do
   name="$(basename "$project" .csproj)"
   log "Testing $name"
-  dotnet test "$project" --no-build -c Debug -nologo \
+  dotnet test "$project" --no-build -c Debug -nologo "${filter[@]}" \
     --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
     --logger "console;verbosity=normal" || status=1
 done

@@ -8,6 +8,8 @@ using Npgsql;
 using static TorchSharp.torch;
 using Generator = GanService.Models.Dcgan.Generator;
 
+if (args.Length > 0 && args[0] != "spine") return await GanService.Bench.BatchingBench.RunAsync(args[0]);
+
 // Spine benchmark against a running service (bench/run-spine.sh starts one): queue pickup latency, Prefer: wait round
 // trip beside the bare forward pass measured in this same process, and sustained POST /v1/generations.
 var baseUrl = Environment.GetEnvironmentVariable("BENCH_URL") ?? "http://127.0.0.1:5090";
@@ -115,6 +117,7 @@ Row($"POST /v1/generations (no wait) under load, {loadClients} clients", latenci
 Console.WriteLine();
 Console.WriteLine($"round trip / bare forward (medians): {Pct(rtt, 50) / Pct(forward, 50):F1}x");
 Console.WriteLine($"sustained submissions: {ok / seconds:F0} req/s over {seconds:F0} s with {loadClients} clients; {ok} accepted, {errors} errors");
+return 0;
 
 static void Row(string name, List<double> xs) =>
     Console.WriteLine($"| {name} | {xs.Count} | {Pct(xs, 50):F2} | {Pct(xs, 95):F2} | {Pct(xs, 99):F2} |");

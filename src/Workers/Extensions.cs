@@ -25,6 +25,7 @@ public static class Extensions
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be 1..256.")
             .Validate(o => o.MaxAttempts is > 0 and <= 20, "Worker:MaxAttempts must be 1..20.")
+            .Validate(o => o.Batching.Validate() is null, "Worker:Batching sizes must be 1..4096 and delays 0..10000 ms.")
             .ValidateOnStart();
         services.AddSingleton<InferenceExecutor>();
         services.AddSingleton<ModelCache>();

@@ -30,4 +30,7 @@ public sealed class WorkerOptions
 
     /// <summary>Torch CPU threads for the forward passes.</summary>
     public int TorchThreads { get; set; } = 0;
+
+    /// <summary>Dynamic batching of sampling requests on the device thread.</summary>
+    public Inference.BatchingOptions Batching { get; set; } = new();
 }

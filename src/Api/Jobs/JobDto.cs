@@ -45,7 +45,8 @@ public sealed record OutputDto(
 
 /// <param name="QueueMs">From acceptance to the first start on a worker.</param>
 /// <param name="RunMs">Time on the worker, model to stored files.</param>
-public sealed record JobMetricsDto(long? QueueMs, long? RunMs);
+/// <param name="BatchImages">Images in the forward pass that made the outputs: this job's plus those of jobs dynamically batched with it.</param>
+public sealed record JobMetricsDto(long? QueueMs, long? RunMs, int? BatchImages);
 
 /// <summary>A page of jobs, newest first.</summary>
 /// <param name="NextCursor">Pass as ?cursor= for the next page; null on the last page.</param>

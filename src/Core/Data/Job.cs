@@ -27,6 +27,8 @@ public sealed class Job
     public string? Worker { get; set; }
     public long? QueueMs { get; set; }
     public long? RunMs { get; set; }
+    /// <summary>Images in the forward pass that made this job's outputs: its own plus those of jobs batched with it.</summary>
+    public int? BatchImages { get; set; }
     public string? TraceId { get; set; }
     public List<JobOutput> Outputs { get; set; } = [];
 }

@@ -15,7 +15,6 @@ namespace GanService.Workers.Jobs;
 public sealed class GenerationJob(
     GanDbContext db,
     InferenceExecutor executor,
-    ModelCache cache,
     IBlobStore blobs,
     IOptions<WorkerOptions> options,
     ILogger<GenerationJob> log) : IGenerationJob
@@ -57,11 +56,8 @@ public sealed class GenerationJob(
 
             var seeds = Enumerable.Range(0, input.Count).Select(i => unchecked(input.Seed + i)).ToArray();
             int[]? labels = LabelsFor(model.Labels, input.Label, seeds);
-            var (pixels, size, channels) = await executor.RunAsync(() =>
-            {
-                var g = cache.Generator(version, executor.Device);
-                return (DcganSampler.Sample(g, executor.Device, seeds, labels, input.Truncation), g.Config.ImageSize, g.Config.Channels);
-            }, ct);
+            // Encoding and blob writes below run on the thread pool while the device thread computes the next batch.
+            var (pixels, size, channels, batchImages, _) = await executor.SampleAsync(version, new SampleRequest(seeds, labels, input.Truncation), ct);
 
             var contentType = ImageFormats.ContentTypes[input.Format];
             var outputs = await Task.WhenAll(pixels.Select(async (p, i) =>
@@ -89,6 +85,7 @@ public sealed class GenerationJob(
                     .SetProperty(j => j.Progress, 1.0)
                     .SetProperty(j => j.CompletedAt, completed)
                     .SetProperty(j => j.RunMs, runMs)
+                    .SetProperty(j => j.BatchImages, batchImages)
                     .SetProperty(j => j.QueueMs, j => j.QueueMs ?? (long)(j.StartedAt!.Value - j.CreatedAt).TotalMilliseconds), ct);
             if (finished == 0)
             {

@@ -1,0 +1,205 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using GanService.Models;
+using GanService.Models.Dcgan;
+using static TorchSharp.torch;
+using Generator = GanService.Models.Dcgan.Generator;
+
+namespace GanService.Bench;
+
+/// <summary>
+/// The GPU-worker benchmark's parts (bench/run-batching.sh runs them in order against one service):
+/// <c>forward</c>: raw generator throughput at batch 1–256 in this process;
+/// <c>clients</c>: jobs/s and Prefer: wait latency with 1, 8, 64 concurrent single-image clients (one line per client
+/// count, appended to BENCH_RESULTS, tagged with BENCH_TAG, e.g. batching on/off);
+/// <c>memory</c>: the worker's RSS over 10,000 jobs after a warm-up;
+/// <c>report</c>: the Markdown table of medians over rounds and the on/off ratios.
+/// </summary>
+public static class BatchingBench
+{
+    static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public sealed record ClientsResult(string Tag, int Clients, int Round, double JobsPerSecond, double P50Ms, double P99Ms, long Errors, double MeanBatch);
+
+    public static async Task<int> RunAsync(string part)
+    {
+        switch (part)
+        {
+            case "forward": Forward(); return 0;
+            case "clients": await ClientsAsync(); return 0;
+            case "memory": await MemoryAsync(); return 0;
+            case "report": Report(); return 0;
+            default: Console.Error.WriteLine("usage: GanService.Bench [spine|forward|clients|memory|report]"); return 2;
+        }
+    }
+
+    static string Env(string name, string? fallback = null) =>
+        Environment.GetEnvironmentVariable(name) ?? fallback ?? throw new InvalidOperationException($"{name} is not set");
+
+    static void Forward()
+    {
+        var weights = Env("BENCH_WEIGHTS", "models/dcgan-fashion/generator.safetensors");
+        int threads = int.Parse(Env("BENCH_TORCH_THREADS", "0"));
+        if (threads > 0) set_num_threads(threads);
+        var configs = new (string Name, DcganConfig Config, string? Weights)[]
+        {
+            ("dcgan-fashion 32×32 grey (shipped)", DcganConfig.Fashion32, weights),
+            ("DCGAN reference 64×64 RGB (random weights)", DcganConfig.Reference64, null),
+        };
+        Console.WriteLine($"raw forward throughput, {get_num_threads()} torch threads, median of repeats");
+        Console.WriteLine("| generator | batch | median ms | images/s | per image vs batch 1 |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+        foreach (var (name, config, path) in configs)
+        {
+            using var g = new Generator(config);
+            if (path is not null) Weights.Load(g, path);
+            g.eval();
+            double? single = null;
+            foreach (int batch in new[] { 1, 8, 64, 256 })
+            {
+                var seeds = Enumerable.Range(0, batch).Select(i => (long)i).ToArray();
+                var labels = config.NumClasses > 0 ? seeds.Select(s => s % config.NumClasses).ToArray() : null;
+                int repeats = Math.Clamp(2048 / batch, 5, 200);
+                var times = new List<double>();
+                for (int r = 0; r < repeats + 2; r++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    using (NewDisposeScope())
+                    using (inference_mode())
+                    {
+                        var z = Latents.ForSeeds(seeds, config.LatentDim);
+                        var y = labels is null ? null : tensor(labels);
+                        _ = g.forward(z, y).add(1).mul(127.5).to(ScalarType.Byte).data<byte>().ToArray();
+                    }
+                    if (r >= 2) times.Add(sw.Elapsed.TotalMilliseconds);
+                }
+                double ms = Median(times), perImage = ms / batch;
+                single ??= perImage;
+                Console.WriteLine($"| {name} | {batch} | {ms:F2} | {batch / ms * 1000:F0} | {single / perImage:F1}× |");
+            }
+        }
+    }
+
+    static HttpClient Client()
+    {
+        var http = new HttpClient { BaseAddress = new Uri(Env("BENCH_URL", "http://127.0.0.1:5090")), Timeout = TimeSpan.FromSeconds(120) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Env("BENCH_KEY"));
+        http.DefaultRequestHeaders.Add("Prefer", "wait=60");
+        return http;
+    }
+
+    /// <summary>N clients, each posting a single-image job with Prefer: wait and posting the next when it returns.</summary>
+    static async Task<(long Ok, long Errors, List<double> Latencies, List<int> Batches, double Seconds)> Closed(
+        HttpClient http, int clients, Func<bool> more)
+    {
+        long ok = 0, errors = 0;
+        var latencies = new List<double>();
+        var batches = new List<int>();
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+        {
+            var mine = new List<double>();
+            var myBatches = new List<int>();
+            long seed = c * 1_000_000L;
+            while (more())
+            {
+                var sw = Stopwatch.StartNew();
+                using var response = await http.PostAsync("/v1/generations",
+                    new StringContent($$"""{"count":1,"seed":{{seed++}}}""", Encoding.UTF8, "application/json"));
+                var body = await response.Content.ReadAsStringAsync();
+                mine.Add(sw.Elapsed.TotalMilliseconds);
+                using var doc = JsonDocument.Parse(body);
+                if ((int)response.StatusCode == 200 && doc.RootElement.GetProperty("status").GetString() == "succeeded")
+                {
+                    Interlocked.Increment(ref ok);
+                    myBatches.Add(doc.RootElement.GetProperty("metrics").GetProperty("batchImages").GetInt32());
+                }
+                else Interlocked.Increment(ref errors);
+            }
+            lock (latencies) { latencies.AddRange(mine); batches.AddRange(myBatches); }
+        }));
+        return (ok, errors, latencies, batches, clock.Elapsed.TotalSeconds);
+    }
+
+    static async Task ClientsAsync()
+    {
+        string tag = Env("BENCH_TAG"), results = Env("BENCH_RESULTS");
+        int round = int.Parse(Env("BENCH_ROUND", "1")), seconds = int.Parse(Env("BENCH_SECONDS", "10"));
+        var counts = Env("BENCH_CLIENTS", "1,8,64").Split(',').Select(int.Parse);
+        using var http = Client();
+        // Warm-up: the model load and the first JIT-compiled paths are not what is measured.
+        var warm = DateTime.UtcNow.AddSeconds(2);
+        await Closed(http, 8, () => DateTime.UtcNow < warm);
+        foreach (int clients in counts)
+        {
+            var until = DateTime.UtcNow.AddSeconds(seconds);
+            var (ok, errors, latencies, batches, elapsed) = await Closed(http, clients, () => DateTime.UtcNow < until);
+            var r = new ClientsResult(tag, clients, round, ok / elapsed, Percentile(latencies, 50), Percentile(latencies, 99), errors,
+                batches.Count == 0 ? 0 : batches.Average());
+            Console.WriteLine($"{tag} round {round}: {clients} clients → {r.JobsPerSecond:F1} jobs/s, p50 {r.P50Ms:F1} ms, p99 {r.P99Ms:F1} ms, mean batch {r.MeanBatch:F1}, {errors} errors");
+            File.AppendAllText(results, JsonSerializer.Serialize(r, Json) + "\n");
+        }
+    }
+
+    static long RssKb(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
+
+    static async Task MemoryAsync()
+    {
+        int pid = int.Parse(Env("BENCH_WORKER_PID"));
+        int jobs = int.Parse(Env("BENCH_MEMORY_JOBS", "10000")), warmup = int.Parse(Env("BENCH_MEMORY_WARMUP", "1000"));
+        using var http = Client();
+        long issued = 0;
+        await Closed(http, 64, () => Interlocked.Increment(ref issued) <= warmup);
+        // Let the GC settle the warm-up's garbage before the baseline.
+        await Task.Delay(2000);
+        long start = RssKb(pid), peak = start;
+        Console.WriteLine($"worker RSS after {warmup} warm-up jobs: {start / 1024.0:F1} MiB");
+        issued = 0;
+        long reported = 0;
+        var sampler = Task.Run(async () =>
+        {
+            while (Interlocked.Read(ref issued) < jobs)
+            {
+                await Task.Delay(500);
+                peak = Math.Max(peak, RssKb(pid));
+                long done = Interlocked.Read(ref issued) / 1000 * 1000;
+                if (done > reported) { reported = done; Console.WriteLine($"  after ~{done} jobs: {RssKb(pid) / 1024.0:F1} MiB"); }
+            }
+        });
+        var (ok, errors, _, _, elapsed) = await Closed(http, 64, () => Interlocked.Increment(ref issued) <= jobs);
+        await sampler;
+        await Task.Delay(2000);
+        long end = RssKb(pid);
+        Console.WriteLine($"worker RSS over {ok} jobs ({errors} errors, {ok / elapsed:F0} jobs/s): {start / 1024.0:F1} → {end / 1024.0:F1} MiB " +
+                          $"({(end - start) * 100.0 / start:+0.0;-0.0}%), peak {peak / 1024.0:F1} MiB");
+    }
+
+    static void Report()
+    {
+        var rows = File.ReadLines(Env("BENCH_RESULTS")).Select(l => JsonSerializer.Deserialize<ClientsResult>(l, Json)!).ToList();
+        Console.WriteLine($"service jobs/s, single-image Prefer: wait clients, median over {rows.Max(r => r.Round)} rounds run alternately");
+        Console.WriteLine("| clients | batching on jobs/s | batching off jobs/s | on / off | on p50 / p99 ms | off p50 / p99 ms | mean batch (on) | errors |");
+        Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (var group in rows.GroupBy(r => r.Clients).OrderBy(g => g.Key))
+        {
+            var on = group.Where(r => r.Tag == "on").ToList();
+            var off = group.Where(r => r.Tag == "off").ToList();
+            double onJps = Median(on.Select(r => r.JobsPerSecond)), offJps = Median(off.Select(r => r.JobsPerSecond));
+            Console.WriteLine($"| {group.Key} | {onJps:F1} | {offJps:F1} | {onJps / offJps:F2}× | " +
+                              $"{Median(on.Select(r => r.P50Ms)):F1} / {Median(on.Select(r => r.P99Ms)):F1} | " +
+                              $"{Median(off.Select(r => r.P50Ms)):F1} / {Median(off.Select(r => r.P99Ms)):F1} | " +
+                              $"{Median(on.Select(r => r.MeanBatch)):F1} | {group.Sum(r => r.Errors)} |");
+        }
+    }
+
+    static double Median(IEnumerable<double> xs) => Percentile(xs.ToList(), 50);
+
+    static double Percentile(List<double> xs, double p)
+    {
+        var sorted = xs.Order().ToList();
+        return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100 * sorted.Count) - 1)];
+    }
+}
