@@ -32,7 +32,7 @@ public static class Extensions
         services.AddScoped<IGenerationJob, GenerationJob>();
         services.AddScoped<IJobQueue, HangfireJobQueue>();
         services.AddHostedService<Reconciler>();
-        services.AddHostedService<StartupLog>();
+        services.AddHostedService<WorkerPresence>();
 
         var connectionString = builder.Configuration.PostgresConnectionString();
         var queueOptions = builder.Configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
@@ -42,21 +42,9 @@ public static class Extensions
             var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
             o.Queues = [Queues.ForKind(JobKinds.Generation)];
             o.WorkerCount = worker.Concurrency;
-            o.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}";
+            o.ServerName = WorkerPresence.Id;
             o.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
         return builder;
     }
-}
-
-/// <summary>Says at start what this worker runs on (and warms the executor, so the first job does not pay for it).</summary>
-internal sealed class StartupLog(InferenceExecutor executor, ILogger<StartupLog> log) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        log.LogInformation("Worker {Pid} ready on device {Device}", Environment.ProcessId, executor.DeviceName);
-        return Task.CompletedTask;
-    }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -31,6 +31,12 @@ public sealed class WorkerOptions
     /// <summary>Torch CPU threads for the forward passes.</summary>
     public int TorchThreads { get; set; } = 0;
 
+    /// <summary>Parameters and buffers of loaded models kept at most (least recently used unloaded first).</summary>
+    public int ModelCacheMegabytes { get; set; } = 2048;
+
+    /// <summary>Load the default models at start, so the first job does not pay for it.</summary>
+    public bool WarmDefaultModels { get; set; } = true;
+
     /// <summary>Dynamic batching of sampling requests on the device thread.</summary>
     public Inference.BatchingOptions Batching { get; set; } = new();
 }

@@ -96,10 +96,19 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
             var (response, body) = await anonymous.GetJsonAsync("/health/ready");
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             ready = body;
-            return body.GetProperty("checks").GetProperty("queue").GetProperty("data").GetProperty("workers").GetInt32() >= 1;
-        }, TimeSpan.FromSeconds(30), "a worker to register with the queue");
+            return body.GetProperty("checks").GetProperty("queue").GetProperty("data").GetProperty("workers").GetInt32() >= 1
+                && body.GetProperty("checks").GetProperty("workers").GetProperty("status").GetString() == "healthy";
+        }, TimeSpan.FromSeconds(30), "a worker to register with the queue and report its device");
         Assert.Equal("healthy", ready.GetProperty("status").GetString());
         Assert.Equal("healthy", ready.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
+
+        // The worker reports its device, and warmed the default model at start.
+        Assert.Contains("Warmed 1 default model", host.Logs(int.MaxValue));
+        var worker = ready.GetProperty("checks").GetProperty("workers").GetProperty("data").GetProperty("workers")[0];
+        Assert.Equal("cpu", worker.GetProperty("device").GetString());
+        Assert.StartsWith("cpu (1 torch threads", worker.GetProperty("deviceName").GetString());
+        Assert.True(worker.GetProperty("deviceMemoryBytes").GetInt64() > 0);
+        Assert.Contains(worker.GetProperty("loadedModels").EnumerateArray(), m => m.GetProperty("model").GetString() == "dcgan-fashion");
     }
 
     [Fact]

@@ -9,6 +9,7 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
     public DbSet<ModelRecord> Models => Set<ModelRecord>();
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<WorkerRecord> Workers => Set<WorkerRecord>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -40,6 +41,11 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             e.Property(v => v.Config).HasColumnType("jsonb");
             e.Property(v => v.Metrics).HasColumnType("jsonb");
             e.HasIndex(v => new { v.ModelName, v.Version }).IsUnique();
+        });
+        b.Entity<WorkerRecord>(e =>
+        {
+            e.ToTable("workers");
+            e.Property(w => w.LoadedModels).HasColumnType("jsonb");
         });
         b.Entity<ApiKey>(e =>
         {

@@ -43,3 +43,21 @@ public sealed class ApiKey
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
 }
+
+/// <summary>A running worker process, upserted by its heartbeat; /health/ready lists those seen recently.</summary>
+public sealed class WorkerRecord
+{
+    /// <summary>host:pid, as the Hangfire server is named.</summary>
+    public required string Id { get; set; }
+    public required string Device { get; set; }
+    /// <summary>What the device is: "cpu (2 threads)", or the GPU's name.</summary>
+    public required string DeviceName { get; set; }
+    public long? DeviceMemoryBytes { get; set; }
+    public string[] Queues { get; set; } = [];
+    public int Concurrency { get; set; }
+    public bool Batching { get; set; }
+    /// <summary>Model versions loaded in this worker (jsonb: [{model, version}]).</summary>
+    public string LoadedModels { get; set; } = "[]";
+    public DateTimeOffset StartedAt { get; set; }
+    public DateTimeOffset HeartbeatAt { get; set; }
+}

@@ -1,24 +1,55 @@
-using TorchSharp;
-using System.Collections.Concurrent;
 using System.Text.Json;
 using GanService.Core.Data;
 using GanService.Models;
 using GanService.Models.Dcgan;
+using Microsoft.Extensions.Options;
+using TorchSharp;
 using static TorchSharp.torch;
 using Generator = GanService.Models.Dcgan.Generator;
 
 namespace GanService.Workers.Inference;
 
-/// <summary>Generators loaded once per process, keyed by model version, checked against the version's sha256.</summary>
-public sealed class ModelCache(ILogger<ModelCache> log) : IDisposable
+/// <summary>
+/// Generators loaded once per process, keyed by model version, checked against the version's sha256, kept within
+/// <see cref="WorkerOptions.ModelCacheMegabytes"/> of parameters and buffers: the least recently used model is
+/// unloaded first (never the one being loaded). Used only on the device thread, so it needs no locking.
+/// </summary>
+public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCache> log) : IDisposable
 {
-    private readonly ConcurrentDictionary<Guid, Generator> generators = new();
+    private sealed class Entry(Generator g, long bytes)
+    {
+        public Generator G { get; } = g;
+        public long Bytes { get; } = bytes;
+        public long LastUsed { get; set; }
+    }
+
+    private readonly Dictionary<Guid, Entry> entries = new();
+    private long clock;
+    private long hits, misses, evictions;
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    public long BudgetBytes => options.Value.ModelCacheMegabytes * 1024L * 1024L;
+    public long LoadedBytes => entries.Values.Sum(e => e.Bytes);
+    public (long Hits, long Misses, long Evictions, int Loaded) Stats => (hits, misses, evictions, entries.Count);
+
+    /// <summary>What is loaded now, readable from any thread.</summary>
+    public IReadOnlyList<(string Model, string Version)> Loaded { get; private set; } = [];
+
+    private readonly Dictionary<Guid, (string Model, string Version)> names = new();
+
+    private void Publish() => Loaded = entries.Keys.Select(id => names[id]).ToArray();
+
     /// <summary>Call on the device thread.</summary>
-    public Generator Generator(ModelVersion version, Device device) => generators.GetOrAdd(version.Id, _ =>
+    public Generator Generator(ModelVersion version, Device device)
     {
+        if (entries.TryGetValue(version.Id, out var hit))
+        {
+            hits++;
+            hit.LastUsed = ++clock;
+            return hit.G;
+        }
+        misses++;
         var sha = Weights.Sha256(version.WeightsPath);
         if (!string.Equals(sha, version.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new Jobs.JobInputException($"Weights of {version.ModelName} {version.Version} changed on disk (sha256 {sha[..12]}).");
@@ -28,12 +59,36 @@ public sealed class ModelCache(ILogger<ModelCache> log) : IDisposable
         Weights.Load(g, version.WeightsPath);
         g.to(device);
         g.eval();
-        log.LogInformation("Loaded {Model} {Version} on {Device}", version.ModelName, version.Version, device.ToString());
+        long bytes = SizeOf(g);
+        Evict(BudgetBytes - bytes);
+        entries[version.Id] = new Entry(g, bytes) { LastUsed = ++clock };
+        names[version.Id] = (version.ModelName, version.Version);
+        Publish();
+        log.LogInformation("Loaded {Model} {Version} on {Device}: {MiB:F1} MiB; cache holds {Count} model(s), {TotalMiB:F1} of {BudgetMiB} MiB",
+            version.ModelName, version.Version, device.ToString(), bytes / 1048576.0, entries.Count, LoadedBytes / 1048576.0, options.Value.ModelCacheMegabytes);
         return g;
-    });
+    }
+
+    /// <summary>Unloads least recently used models until at most <paramref name="keepBytes"/> stay loaded.</summary>
+    private void Evict(long keepBytes)
+    {
+        while (entries.Count > 0 && LoadedBytes > Math.Max(0, keepBytes))
+        {
+            var (id, lru) = entries.MinBy(e => e.Value.LastUsed);
+            entries.Remove(id);
+            lru.G.Dispose();
+            evictions++;
+            Publish();
+            log.LogInformation("Unloaded model version {VersionId} ({MiB:F1} MiB) to stay within the model cache budget", id, lru.Bytes / 1048576.0);
+        }
+    }
+
+    private static long SizeOf(nn.Module module) =>
+        module.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + module.buffers().Sum(b => b.NumberOfElements * b.ElementSize);
 
     public void Dispose()
     {
-        foreach (var g in generators.Values) g.Dispose();
+        foreach (var e in entries.Values) e.G.Dispose();
+        entries.Clear();
     }
 }

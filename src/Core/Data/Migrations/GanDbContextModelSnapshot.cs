@@ -340,6 +340,58 @@ namespace GanService.Core.Data.Migrations
                     b.ToTable("model_versions", (string)null);
                 });
 
+            modelBuilder.Entity("GanService.Core.Data.WorkerRecord", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<bool>("Batching")
+                        .HasColumnType("boolean")
+                        .HasColumnName("batching");
+
+                    b.Property<int>("Concurrency")
+                        .HasColumnType("integer")
+                        .HasColumnName("concurrency");
+
+                    b.Property<string>("Device")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("device");
+
+                    b.Property<long?>("DeviceMemoryBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("device_memory_bytes");
+
+                    b.Property<string>("DeviceName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("device_name");
+
+                    b.Property<DateTimeOffset>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("heartbeat_at");
+
+                    b.Property<string>("LoadedModels")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("loaded_models");
+
+                    b.PrimitiveCollection<string[]>("Queues")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("queues");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.HasKey("Id")
+                        .HasName("pk_workers");
+
+                    b.ToTable("workers", (string)null);
+                });
+
             modelBuilder.Entity("GanService.Core.Data.JobOutput", b =>
                 {
                     b.HasOne("GanService.Core.Data.Job", null)

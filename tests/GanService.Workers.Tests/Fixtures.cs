@@ -1,0 +1,46 @@
+using System.Text.Json;
+using GanService.Core.Data;
+using GanService.Models;
+using GanService.Models.Dcgan;
+using GanService.Models.Layers;
+using GanService.Workers.Inference;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+using Generator = GanService.Models.Dcgan.Generator;
+
+namespace GanService.Workers.Tests;
+
+/// <summary>Model versions backed by freshly initialised Fashion32 generators saved to a temp folder.</summary>
+public sealed class TempModels : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("ganservice-workers-").FullName;
+
+    public ModelVersion Create(string name, long seed)
+    {
+        manual_seed(seed);
+        using var g = new Generator(DcganConfig.Fashion32);
+        Init.Dcgan(g);
+        var path = Path.Combine(directory, $"{name}.safetensors");
+        var sha = Weights.Save(g, path);
+        return new ModelVersion
+        {
+            Id = Guid.NewGuid(), ModelName = name, Version = sha[..12], Sha256 = sha, WeightsPath = path,
+            Config = JsonSerializer.Serialize(DcganConfig.Fashion32, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
+        };
+    }
+
+    public static IOptions<WorkerOptions> Options(Action<WorkerOptions>? configure = null)
+    {
+        var o = new WorkerOptions { Device = "cpu", TorchThreads = 1 };
+        configure?.Invoke(o);
+        return Microsoft.Extensions.Options.Options.Create(o);
+    }
+
+    public static ModelCache Cache(IOptions<WorkerOptions> options) => new(options, NullLogger<ModelCache>.Instance);
+
+    public static InferenceExecutor Executor(IOptions<WorkerOptions> options, ModelCache cache) =>
+        new(options, cache, NullLogger<InferenceExecutor>.Instance);
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+}

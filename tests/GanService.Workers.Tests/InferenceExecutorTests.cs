@@ -1,0 +1,82 @@
+using GanService.Workers.Inference;
+using static TorchSharp.torch;
+
+namespace GanService.Workers.Tests;
+
+public sealed class InferenceExecutorTests : IDisposable
+{
+    private readonly TempModels models = new();
+
+    public InferenceExecutorTests() => set_num_threads(1);
+
+    public void Dispose() => models.Dispose();
+
+    private static SampleRequest Request(long seed, int count = 1, double truncation = 1.0) =>
+        new([.. Enumerable.Range(0, count).Select(i => seed + i)], [.. Enumerable.Range(0, count).Select(i => (int)((seed + i) % 10))], truncation);
+
+    [Fact]
+    public async Task Waiting_requests_for_one_version_coalesce_up_to_the_batch_size_and_versions_never_mix()
+    {
+        var a = models.Create("a", 1);
+        var b = models.Create("b", 2);
+        var options = TempModels.Options(o => { o.Batching.MaxBatchSize = 4; o.Batching.MaxQueueDelayMs = 300; });
+        using var cache = TempModels.Cache(options);
+        using var executor = TempModels.Executor(options, cache);
+
+        var requestsA = Enumerable.Range(0, 6).Select(i => Request(100 + i, truncation: i % 2 == 0 ? 1.0 : 0.5)).ToList();
+        var requestsB = Enumerable.Range(0, 2).Select(i => Request(200 + i)).ToList();
+        var tasksA = requestsA.Select(r => executor.SampleAsync(a, r)).ToList();
+        var tasksB = requestsB.Select(r => executor.SampleAsync(b, r)).ToList();
+        var resultsA = await Task.WhenAll(tasksA);
+        var resultsB = await Task.WhenAll(tasksB);
+
+        // Six single-image requests for a with a limit of 4: a batch of 4 then one of 2. b's two run together, apart.
+        Assert.Equal([4, 4, 4, 4, 2, 2], resultsA.Select(r => r.BatchImages));
+        Assert.Equal([2, 2], resultsB.Select(r => r.BatchImages));
+
+        // Each image is what the same request gives alone, whatever it was batched with.
+        var ga = cache.Generator(a, CPU);
+        var gb = cache.Generator(b, CPU);
+        for (int i = 0; i < requestsA.Count; i++)
+            Assert.Equal(DcganSampler.Sample(ga, CPU, [requestsA[i]])[0], resultsA[i].Pixels[0]);
+        for (int i = 0; i < requestsB.Count; i++)
+            Assert.Equal(DcganSampler.Sample(gb, CPU, [requestsB[i]])[0], resultsB[i].Pixels[0]);
+        // And the two models really are different models.
+        Assert.NotEqual(DcganSampler.Sample(ga, CPU, [requestsB[0]])[0], resultsB[0].Pixels[0]);
+    }
+
+    [Fact]
+    public async Task Multi_image_requests_get_their_own_slice_in_order()
+    {
+        var a = models.Create("a", 1);
+        var options = TempModels.Options(o => { o.Batching.MaxBatchSize = 16; o.Batching.MaxQueueDelayMs = 300; });
+        using var cache = TempModels.Cache(options);
+        using var executor = TempModels.Executor(options, cache);
+
+        var first = executor.SampleAsync(a, Request(10, count: 3));
+        var second = executor.SampleAsync(a, Request(50, count: 5));
+        var (r1, r2) = (await first, await second);
+
+        Assert.Equal((3, 8, 2), (r1.Pixels.Length, r1.BatchImages, r1.BatchRequests));
+        Assert.Equal((5, 8), (r2.Pixels.Length, r2.BatchImages));
+        var alone = DcganSampler.Sample(cache.Generator(a, CPU), CPU, [Request(50, count: 5)]);
+        for (int i = 0; i < 5; i++) Assert.Equal(alone[i], r2.Pixels[i]);
+    }
+
+    [Fact]
+    public async Task Batching_off_runs_every_request_alone_and_a_canceled_request_is_dropped()
+    {
+        var a = models.Create("a", 1);
+        var options = TempModels.Options(o => o.Batching.Enabled = false);
+        using var cache = TempModels.Cache(options);
+        using var executor = TempModels.Executor(options, cache);
+        using var canceled = new CancellationTokenSource();
+        canceled.Cancel();
+
+        var dropped = executor.SampleAsync(a, Request(1), canceled.Token);
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => executor.SampleAsync(a, Request(10 + i))));
+
+        Assert.All(results, r => Assert.Equal(1, r.BatchImages));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped);
+    }
+}
