@@ -3,11 +3,22 @@ using GanService.Workers;
 using GanService.Workers.Cli;
 using Serilog;
 
-// Verbs: (none) or run → the worker host; migrate, keys → database tools; train-dcgan, eval-dcgan, sample-grid → model tools.
+// Verbs: (none) or run → the worker host; migrate, keys → database tools; device → what libtorch/CUDA this machine offers; train-dcgan, eval-dcgan, sample-grid → model tools.
 var verb = args.FirstOrDefault() ?? "run";
+GanService.Workers.LibTorchPath.EnsureOnLibraryPath();
 var rest = args.Length > 0 ? args[1..] : [];
 switch (verb)
 {
+    case "device":
+    {
+        // What this machine offers: which libtorch loaded, whether CUDA is usable, how many devices.
+        bool cudaOk = TorchSharp.torch.cuda.is_available();
+        using var probe = TorchSharp.torch.ones(2, 2);
+        Console.WriteLine($"libtorch: {LibTorchPath.LoadedFrom() ?? "(not found in /proc/self/maps)"}");
+        Console.WriteLine($"LD_LIBRARY_PATH: {Environment.GetEnvironmentVariable("LD_LIBRARY_PATH")}");
+        Console.WriteLine($"cuda available: {cudaOk}, devices: {(cudaOk ? TorchSharp.torch.cuda.device_count() : 0)}, cpu threads: {TorchSharp.torch.get_num_threads()}");
+        return 0;
+    }
     case "train-dcgan": return TrainDcganCommand.Run(CliArgs.Parse(rest));
     case "sample-grid": return SampleGridCommand.Run(CliArgs.Parse(rest));
     case "eval-dcgan": return EvalDcganCommand.Run(CliArgs.Parse(rest));
@@ -38,6 +49,6 @@ switch (verb)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|train-dcgan|eval-dcgan|sample-grid] [options]");
+        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|device|train-dcgan|eval-dcgan|sample-grid] [options]");
         return 2;
 }

@@ -29,8 +29,8 @@ public sealed class WorkerPresence(
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         var (name, memory) = await executor.RunAsync(Describe, ct);
-        log.LogInformation("Worker {WorkerId} on {Device}: {DeviceName}, {MemoryGiB:F1} GiB", Id, executor.DeviceName, name,
-            (memory ?? 0) / 1073741824.0);
+        log.LogInformation("Worker {WorkerId} on {Device}: {DeviceName}, {MemoryGiB:F1} GiB; libtorch {LibTorch}", Id, executor.DeviceName, name,
+            (memory ?? 0) / 1073741824.0, LibTorchPath.LoadedFrom() ?? "(not found in /proc/self/maps)");
         if (options.Value.WarmDefaultModels) await WarmAsync(ct);
         while (!ct.IsCancellationRequested)
         {

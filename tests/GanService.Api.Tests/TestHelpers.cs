@@ -12,10 +12,11 @@ public static class TestHelpers
     public sealed record CreatedKey(Guid Id, string Key);
 
     /// <summary>Runs the Workers CLI as a real process against this host's database; returns its exit code and output.</summary>
-    public static async Task<(int ExitCode, string Output)> RunWorkersCliAsync(this ServiceHost host, string arguments)
+    public static async Task<(int ExitCode, string Output)> RunWorkersCliAsync(
+        this ServiceHost host, string arguments, IReadOnlyDictionary<string, string>? extraEnv = null)
     {
         var log = Path.Combine(host.Scratch, $"cli-{Guid.NewGuid():N}.log");
-        using var cli = new ServiceProcess(ServiceHost.Bin("GanService.Workers"), arguments, host.Env(), log);
+        using var cli = new ServiceProcess(ServiceHost.Bin("GanService.Workers"), arguments, host.Env(extraEnv), log);
         int code = await cli.WaitForExitAsync(TimeSpan.FromSeconds(90));
         return (code, cli.Log());
     }
