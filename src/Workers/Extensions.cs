@@ -29,6 +29,7 @@ public static class Extensions
             .ValidateOnStart();
         services.AddSingleton<InferenceExecutor>();
         services.AddSingleton<ModelCache>();
+        services.AddSingleton<VersionCatalog>();
         services.AddScoped<IGenerationJob, GenerationJob>();
         services.AddScoped<IJobQueue, HangfireJobQueue>();
         services.AddHostedService<Reconciler>();

@@ -15,6 +15,7 @@ namespace GanService.Workers.Jobs;
 public sealed class GenerationJob(
     GanDbContext db,
     InferenceExecutor executor,
+    VersionCatalog catalog,
     IBlobStore blobs,
     IOptions<WorkerOptions> options,
     ILogger<GenerationJob> log) : IGenerationJob
@@ -25,23 +26,24 @@ public sealed class GenerationJob(
     {
         using var _ = LogContext.PushProperty("JobId", jobId);
         var now = DateTimeOffset.UtcNow;
-        // Claim: only a queued job, or one whose earlier run died, is (re)started. A finished job stays finished.
-        int claimed = await db.Jobs
-            .Where(j => j.Id == jobId && (j.Status == JobStatus.Queued || j.Status == JobStatus.Running))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(j => j.Status, JobStatus.Running)
-                .SetProperty(j => j.Attempts, j => j.Attempts + 1)
-                .SetProperty(j => j.StartedAt, j => j.StartedAt ?? now)
-                .SetProperty(j => j.Device, executor.DeviceName)
-                .SetProperty(j => j.Worker, Environment.MachineName + "/" + Environment.ProcessId), ct);
-        if (claimed == 0)
+        string worker = Environment.MachineName + "/" + Environment.ProcessId;
+        // Claim: only a queued job, or one whose earlier run died, is (re)started; a finished job stays finished.
+        // One round trip claims, returns the row and tells listeners it started.
+        var claimed = await db.Jobs.FromSql($"""
+            WITH claimed AS (
+                UPDATE jobs SET status = {JobStatus.Running}, attempts = attempts + 1, started_at = COALESCE(started_at, {now}),
+                                device = {executor.DeviceName}, worker = {worker}
+                WHERE id = {jobId} AND status IN ({JobStatus.Queued}, {JobStatus.Running})
+                RETURNING *)
+            SELECT claimed.* FROM claimed, LATERAL pg_notify({Database.JobEventsChannel}, {jobId.ToString()}) AS notified
+            """).AsNoTracking().ToListAsync(ct);
+        if (claimed.Count == 0)
         {
             log.LogInformation("Job {JobId} is already finished or canceled; nothing to do", jobId);
             return;
         }
-        var job = await db.Jobs.AsNoTracking().FirstAsync(j => j.Id == jobId, ct);
+        var job = claimed[0];
         using var __ = LogContext.PushProperty("TraceId", job.TraceId);
-        await JobEvents.NotifyAsync(db, jobId, ct);
         log.LogInformation("Job {JobId} started (attempt {Attempt}) on {Device}", jobId, job.Attempts, executor.DeviceName);
 
         if (options.Value.HoldAfterClaimMs > 0) await Task.Delay(options.Value.HoldAfterClaimMs, ct);
@@ -50,12 +52,11 @@ public sealed class GenerationJob(
         try
         {
             var input = JsonSerializer.Deserialize<GenerationInput>(job.Input, Json) ?? throw new JobInputException("The job has no input.");
-            var version = await db.ModelVersions.AsNoTracking().FirstOrDefaultAsync(v => v.Id == job.ModelVersionId, ct)
+            var (version, modelLabels) = (job.ModelVersionId is { } versionId ? await catalog.GetAsync(db, versionId, ct) : null)
                 ?? throw new JobInputException($"Model version {job.ModelVersion} of {job.Model} is no longer available.");
-            var model = await db.Models.AsNoTracking().FirstAsync(m => m.Name == version.ModelName, ct);
 
             var seeds = Enumerable.Range(0, input.Count).Select(i => unchecked(input.Seed + i)).ToArray();
-            int[]? labels = LabelsFor(model.Labels, input.Label, seeds);
+            int[]? labels = LabelsFor(modelLabels, input.Label, seeds);
             // Encoding and blob writes below run on the thread pool while the device thread computes the next batch.
             var (pixels, size, channels, batchImages, _) = await executor.SampleAsync(version, new SampleRequest(seeds, labels, input.Truncation), ct);
 
@@ -68,7 +69,7 @@ public sealed class GenerationJob(
                 return new JobOutput
                 {
                     Id = Guid.NewGuid(), JobId = jobId, Index = i, BlobKey = key, ContentType = contentType,
-                    Width = size, Height = size, Seed = seeds[i], Label = labels is null ? null : model.Labels[labels[i]],
+                    Width = size, Height = size, Seed = seeds[i], Label = labels is null ? null : modelLabels[labels[i]],
                     Bytes = bytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
                 };
             }));
