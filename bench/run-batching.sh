@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 export BENCH_POOL=200
 source bench/common.sh
 bench_setup
+export BENCH_RESULTS="$root/.data/bench-batching.jsonl"; rm -f "$BENCH_RESULTS" "$BENCH_RESULTS.forward"
 bench forward
-export BENCH_RESULTS="$root/.data/bench-batching.jsonl"; rm -f "$BENCH_RESULTS"
+
 common=(Worker__Concurrency=64 "ConnectionStrings__Postgres=$ConnectionStrings__Postgres")
 for round in $(seq 1 "${BENCH_ROUNDS:-2}"); do
   for setting in on off; do

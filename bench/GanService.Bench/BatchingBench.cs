@@ -77,6 +77,8 @@ public static class BatchingBench
                 }
                 double ms = Median(times), perImage = ms / batch;
                 single ??= perImage;
+                if (path is not null && batch == 1 && Environment.GetEnvironmentVariable("BENCH_RESULTS") is { } results)
+                    File.WriteAllText(results + ".forward", ms.ToString(System.Globalization.CultureInfo.InvariantCulture));
                 Console.WriteLine($"| {name} | {batch} | {ms:F2} | {batch / ms * 1000:F0} | {single / perImage:F1}× |");
             }
         }
@@ -179,7 +181,8 @@ public static class BatchingBench
 
     static void Report()
     {
-        var rows = File.ReadLines(Env("BENCH_RESULTS")).Select(l => JsonSerializer.Deserialize<ClientsResult>(l, Json)!).ToList();
+        var results = Env("BENCH_RESULTS");
+        var rows = File.ReadLines(results).Select(l => JsonSerializer.Deserialize<ClientsResult>(l, Json)!).ToList();
         Console.WriteLine($"service jobs/s, single-image Prefer: wait clients, median over {rows.Max(r => r.Round)} rounds run alternately");
         Console.WriteLine("| clients | batching on jobs/s | batching off jobs/s | on / off | on p50 / p99 ms | off p50 / p99 ms | mean batch (on) | errors |");
         Console.WriteLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -192,6 +195,15 @@ public static class BatchingBench
                               $"{Median(on.Select(r => r.P50Ms)):F1} / {Median(on.Select(r => r.P99Ms)):F1} | " +
                               $"{Median(off.Select(r => r.P50Ms)):F1} / {Median(off.Select(r => r.P99Ms)):F1} | " +
                               $"{Median(on.Select(r => r.MeanBatch)):F1} | {group.Sum(r => r.Errors)} |");
+        }
+        var light = rows.Where(r => r.Tag == "on" && r.Clients == 1).ToList();
+        if (light.Count > 0 && File.Exists(results + ".forward"))
+        {
+            double forward = double.Parse(File.ReadAllText(results + ".forward"), System.Globalization.CultureInfo.InvariantCulture);
+            double p50 = Median(light.Select(r => r.P50Ms)), p99 = Median(light.Select(r => r.P99Ms));
+            Console.WriteLine();
+            Console.WriteLine($"light load (1 client, batching on): Prefer: wait p50 {p50:F1} ms, p99 {p99:F1} ms; bare forward batch 1 {forward:F2} ms " +
+                              $"→ p50 is {p50 / forward:F0}× the forward");
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using GanService.Core.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
@@ -36,10 +35,13 @@ public static class FilesEndpoints
         catch (ArgumentException) { path = null; }
         if (path is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: "The file no longer exists.");
-        var etag = new EntityTagHeaderValue("\"" + Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))[..32] + "\"");
+        // Blobs are written once (atomically, under a key per job output), so size and write time identify the
+        // content, as nginx's ETag does, without reading the file on every request.
+        var info = new FileInfo(path);
+        var etag = new EntityTagHeaderValue($"\"{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}\"");
         long maxAge = Math.Max(0, exp!.Value - signer.Now.ToUnixTimeSeconds());
         http.Response.Headers.CacheControl = $"private, max-age={maxAge}, immutable";
         var type = ContentTypes.GetValueOrDefault(Path.GetExtension(path).ToLowerInvariant(), "application/octet-stream");
-        return TypedResults.PhysicalFile(path, type, entityTag: etag, lastModified: File.GetLastWriteTimeUtc(path));
+        return TypedResults.PhysicalFile(path, type, entityTag: etag, lastModified: info.LastWriteTimeUtc);
     }
 }
