@@ -1,0 +1,119 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn.functional;
+
+namespace GanService.Models.ProGan;
+
+/// <summary>
+/// Equalized learning rate (ProGAN §4.1): weights are drawn from N(0, 1) and scaled at run time by He's constant
+/// gain / √fan_in, so every layer learns at the same speed under Adam. Parameters <c>weight</c>, <c>bias</c>.
+/// </summary>
+public sealed class EqualizedConv2d : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+    private readonly double scale;
+    private readonly long padding;
+    private readonly long kernel;
+
+    public EqualizedConv2d(long inChannels, long outChannels, long kernel, double gain = 1.4142135623730951) : base(nameof(EqualizedConv2d))
+    {
+        weight = new Parameter(randn(outChannels, inChannels, kernel, kernel));
+        bias = new Parameter(zeros(outChannels));
+        scale = gain / Math.Sqrt(inChannels * kernel * kernel);
+        padding = kernel / 2;
+        this.kernel = kernel;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        // Written as im2col + matrix product rather than conv2d: libtorch 2.10's CPU ConvolutionBackward returned
+        // NaN input gradients now and then under the gradient penalty's double backward (autograd anomaly mode
+        // pinned it; the same inputs gave finite values on the next run), i.e. it read memory it had not written.
+        using var scope = NewDisposeScope();
+        long n = x.shape[0], h = x.shape[2], wd = x.shape[3];
+        var w = weight.mul(scale).flatten(1);                                   // [out, in·k·k]
+        var columns = kernel == 1 ? x.flatten(2) : unfold(x, kernel, padding: padding); // [N, in·k·k, H·W]
+        var y = w.matmul(columns).add(bias.view(1, -1, 1));                       // [N, out, H·W]
+        return y.view(n, -1, h, wd).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Equalized fully connected layer. With perSample it computes one row at a time, so that a sample's
+/// output never depends on the batch it is in (BLAS picks its kernel by the number of rows).
+/// </summary>
+public sealed class EqualizedLinear : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+    private readonly double scale;
+    private readonly bool perSample;
+
+    public EqualizedLinear(long inFeatures, long outFeatures, double gain = 1.4142135623730951, bool perSample = false) : base(nameof(EqualizedLinear))
+    {
+        weight = new Parameter(randn(outFeatures, inFeatures));
+        bias = new Parameter(zeros(outFeatures));
+        scale = gain / Math.Sqrt(inFeatures);
+        this.perSample = perSample;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var w = weight.mul(scale);
+        if (!perSample) return linear(x, w, bias);
+        var rows = new Tensor[x.shape[0]];
+        try
+        {
+            for (long n = 0; n < rows.Length; n++)
+            {
+                using var row = x.narrow(0, n, 1);
+                rows[n] = linear(row, w, bias);
+            }
+            return cat(rows, 0);
+        }
+        finally
+        {
+            foreach (var r in rows) r?.Dispose();
+        }
+    }
+}
+
+public static class ProGanOps
+{
+    /// <summary>Pixel-wise feature vector normalisation (ProGAN §4.2): x / √(mean over channels of x² + ε).</summary>
+    public static Tensor PixelNorm(Tensor x, double eps = 1e-8)
+    {
+        using var sq = x.square();
+        using var mean = sq.mean([1], keepdim: true);
+        using var denom = mean.add(eps).rsqrt();
+        return x.mul(denom);
+    }
+
+    /// <summary>
+    /// Minibatch standard deviation (ProGAN §3): the standard deviation of each feature over groups of
+    /// <paramref name="groupSize"/> samples, averaged to one value per group and appended as one more feature map.
+    /// </summary>
+    public static Tensor MinibatchStdDev(Tensor x, int groupSize = 4)
+    {
+        long n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        long g = Math.Min(groupSize, n);
+        while (n % g != 0) g--;
+        using var scope = NewDisposeScope();
+        var y = x.view(g, n / g, c, h, w);
+        y = y.sub(y.mean([0], keepdim: true));
+        var std = y.square().mean([0]).add(1e-8).sqrt();              // [n/g, c, h, w]
+        var perGroup = std.mean([1, 2, 3]).view(1, n / g, 1, 1, 1);     // [1, n/g, 1, 1, 1]
+        var maps = perGroup.expand(g, n / g, 1, h, w).reshape(n, 1, h, w);
+        return cat([x, maps], 1).MoveToOuterDisposeScope();
+    }
+
+    public static Tensor Upsample2x(Tensor x) => x.repeat_interleave(2, 2).repeat_interleave(2, 3);
+
+    public static Tensor Downsample2x(Tensor x) => avg_pool2d(x, 2);
+
+    public static Tensor Lrelu(Tensor x) => leaky_relu(x, 0.2);
+}
