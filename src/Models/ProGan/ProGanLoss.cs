@@ -10,11 +10,11 @@ public static class ProGanLoss
     /// between real and fake images. Returns the total and its gradient-penalty part.
     /// </summary>
     public static (Tensor Loss, Tensor Penalty) Critic(
-        Func<Tensor, Tensor> critic, Tensor real, Tensor fake, double lambda = 10.0, double drift = 1e-3)
+        Func<Tensor, Tensor> critic, Tensor real, Tensor fake, double lambda = 10.0, double drift = 1e-3, TorchSharp.torch.Generator? generator = null)
     {
         var realScores = critic(real);
         var fakeScores = critic(fake);
-        var eps = rand([real.shape[0], 1, 1, 1], device: real.device);
+        var eps = rand([real.shape[0], 1, 1, 1], generator: generator).to(real.device);
         var mixed = real.lerp(fake, eps).detach().requires_grad_(true);
         var mixedScores = critic(mixed);
         var grads = autograd.grad([mixedScores.sum()], [mixed], retain_graph: true, create_graph: true)[0];
