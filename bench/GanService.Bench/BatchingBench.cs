@@ -207,7 +207,14 @@ public static class BatchingBench
         }
     }
 
-    static double Median(IEnumerable<double> xs) => Percentile(xs.ToList(), 50);
+    /// <summary>The middle value; for an even count the mean of the two middle values.</summary>
+    static double Median(IEnumerable<double> xs)
+    {
+        var sorted = xs.Order().ToList();
+        if (sorted.Count == 0) return double.NaN;
+        int mid = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
 
     static double Percentile(List<double> xs, double p)
     {
