@@ -3,7 +3,7 @@ using GanService.Workers;
 using GanService.Workers.Cli;
 using Serilog;
 
-// Verbs: (none) or run → the worker host; migrate, keys → database tools; device → what libtorch/CUDA this machine offers; train-dcgan, eval-dcgan, sample-grid → model tools.
+// Verbs: (none) or run → the worker host; migrate, keys → database tools; device → what libtorch/CUDA this machine offers; train-dcgan, train-progan, eval-dcgan, sample-grid → model tools.
 var verb = args.FirstOrDefault() ?? "run";
 GanService.Workers.LibTorchPath.EnsureOnLibraryPath();
 var rest = args.Length > 0 ? args[1..] : [];
@@ -20,6 +20,7 @@ switch (verb)
         return 0;
     }
     case "train-dcgan": return TrainDcganCommand.Run(CliArgs.Parse(rest));
+    case "train-progan": return TrainProGanCommand.Run(CliArgs.Parse(rest));
     case "sample-grid": return SampleGridCommand.Run(CliArgs.Parse(rest));
     case "eval-dcgan": return EvalDcganCommand.Run(CliArgs.Parse(rest));
     case "migrate" or "keys":
@@ -49,6 +50,6 @@ switch (verb)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|device|train-dcgan|eval-dcgan|sample-grid] [options]");
+        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|device|train-dcgan|train-progan|eval-dcgan|sample-grid] [options]");
         return 2;
 }

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using GanService.Models;
+using GanService.Models.Data;
+using GanService.Models.ProGan;
+using static TorchSharp.torch;
+
+namespace GanService.Workers.Cli;
+
+/// <summary>
+/// <c>train-progan</c>: a Progressive GAN on the emoji sets (scripts/fetch-datasets.sh emoji), with a progress line
+/// (resolution, α, kimg, images/s, losses, ETA), checkpoints every few minutes, and resume from the latest checkpoint
+/// (the default when one exists; <c>--fresh</c> starts over). At the end the EMA generator goes to <c>--out</c>.
+/// </summary>
+public static class TrainProGanCommand
+{
+    public static int Run(CliArgs args)
+    {
+        string dataset = args.String("dataset", "emoji");
+        string data = args.String("data", ".data/datasets");
+        var sets = args.String("sets", "google").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        int resolution = args.Int("resolution", dataset == "fashion-mnist" ? 32 : 64);
+        string checkpoints = args.String("checkpoints", $".data/checkpoints/progan-{dataset}-{resolution}{(args.Flag("direct") ? "-direct" : "")}");
+        string outDir = args.String("out", "models/progan-emoji");
+        double minutes = double.Parse(args.String("checkpoint-minutes", "5"), CultureInfo.InvariantCulture);
+        int logEvery = Math.Max(1, args.Int("log-every", 20));
+        set_num_threads(args.Int("threads", 2));
+
+        var clock = Stopwatch.StartNew();
+        int channels;
+        Tensor images;
+        switch (dataset)
+        {
+            case "emoji":
+            {
+                var items = sets.SelectMany(s => Emoji.Catalog(Path.Combine(data, "emoji"), s)).ToList();
+                (images, var categories) = Emoji.Load(Path.Combine(data, "emoji"), items, resolution);
+                categories.Dispose();
+                channels = 3;
+                Console.WriteLine($"loaded {items.Count} emoji from {string.Join(", ", sets)} at {resolution}×{resolution} in {clock.ElapsedMilliseconds} ms");
+                break;
+            }
+            case "fashion-mnist":
+            {
+                if (resolution != 32) throw new ArgumentException("fashion-mnist is 32×32 (28×28 padded).");
+                (images, var labels) = FashionMnist.Load(Path.Combine(data, "fashion-mnist"), train: true, limit: args.Int("limit", 60_000));
+                labels.Dispose();
+                channels = 1;
+                Console.WriteLine($"loaded {images.shape[0]} Fashion-MNIST images in {clock.ElapsedMilliseconds} ms");
+                break;
+            }
+            default: throw new ArgumentException($"--dataset must be emoji or fashion-mnist, got '{dataset}'.");
+        }
+        using var _images = images;
+
+        using var trainer = ProGanTrainer.LatestCheckpoint(checkpoints) is not null && !args.Flag("fresh")
+            ? ProGanTrainer.Resume(checkpoints)
+            : new ProGanTrainer(
+                new ProGanConfig(FinalResolution: resolution, Channels: channels, LatentDim: args.Int("latent", 128), FmapBase: args.Int("fmap-base", 2048), FmapMax: args.Int("fmap-max", 128)),
+                new ProGanTrainOptions(
+                    new ProGanSchedule(
+                        double.Parse(args.String("stable-kimg", "30"), CultureInfo.InvariantCulture),
+                        double.Parse(args.String("fade-kimg", "30"), CultureInfo.InvariantCulture),
+                        Progressive: !args.Flag("direct")),
+                    BatchSize: args.Int("batch", 16),
+                    Seed: args.OptionalLong("seed") ?? 1));
+        if (trainer.Step > 0) Console.WriteLine($"resumed from {ProGanTrainer.LatestCheckpoint(checkpoints)} at step {trainer.Step}, {trainer.ImagesShown / 1000.0:F1} kimg");
+
+        var run = Stopwatch.StartNew();
+        long startImages = trainer.ImagesShown;
+        var lastSave = Stopwatch.StartNew();
+        trainer.Train(images, new SyncProgress<ProGanProgress>(p =>
+        {
+            if (p.Step % logEvery == 0 || p.ImagesShown >= p.TotalImages)
+            {
+                double ips = (p.ImagesShown - startImages) / Math.Max(run.Elapsed.TotalSeconds, 1e-9);
+                var eta = TimeSpan.FromSeconds((p.TotalImages - p.ImagesShown) / Math.Max(ips, 1e-9));
+                Console.WriteLine($"[{Bar(p.Fraction)}] step {p.Step} {p.Resolution,3}×{p.Resolution,-3} α {p.Alpha:F3}  kimg {p.ImagesShown / 1000.0,7:F1}/{p.TotalImages / 1000.0:F0}" +
+                                  $"  {ips,5:F0} img/s  lossD {p.LossD,7:F3}  lossG {p.LossG,7:F3}  gp {p.Penalty:F3}  ETA {eta:hh\\:mm\\:ss}");
+            }
+            if (lastSave.Elapsed.TotalMinutes >= minutes)
+            {
+                trainer.SaveCheckpoint(checkpoints);
+                lastSave.Restart();
+            }
+        }), args.OptionalLong("max-steps"));
+        trainer.SaveCheckpoint(checkpoints);
+        if (!trainer.Done)
+        {
+            Console.WriteLine($"stopped at step {trainer.Step} ({trainer.ImagesShown / 1000.0:F1} kimg); run again to resume");
+            return 0;
+        }
+        var sha = Weights.Save(trainer.Ema, Path.Combine(outDir, "generator.safetensors"));
+        Console.WriteLine($"saved the EMA generator to {outDir} (sha256 {sha}) after {clock.Elapsed.TotalMinutes:F1} min");
+        return 0;
+    }
+
+    private static string Bar(double fraction)
+    {
+        int filled = (int)Math.Round(Math.Clamp(fraction, 0, 1) * 20);
+        return new string('#', filled) + new string('.', 20 - filled);
+    }
+}
