@@ -13,9 +13,12 @@ mkdir -p .data
 pids=()
 cleanup() {
   trap - INT TERM EXIT
+  # Keep going whatever happens to our output: with `./run.sh | tee log`, Ctrl-C ends tee first, and a write to the
+  # broken pipe must not stop the clean-up before Postgres is stopped.
+  trap '' PIPE; set +e
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ "${PG_STARTED:-0}" = 1 ]; then log "Stopping PostgreSQL"; stop_cluster .data/pg; fi
+  if [ "${PG_STARTED:-0}" = 1 ]; then log "Stopping PostgreSQL" 2>/dev/null; stop_cluster .data/pg; fi
 }
 trap cleanup INT TERM EXIT
 
