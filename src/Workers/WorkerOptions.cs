@@ -28,7 +28,7 @@ public sealed class WorkerOptions
     /// <summary>A job queued (delivered, not started) this long while the queue is otherwise empty is delivered again.</summary>
     public int StaleQueuedSeconds { get; set; } = 30;
 
-    /// <summary>Torch CPU threads for the forward passes.</summary>
+    /// <summary>Torch CPU threads for the forward passes; 0 = a quarter of the cores, at least one.</summary>
     public int TorchThreads { get; set; } = 0;
 
     /// <summary>Parameters and buffers of loaded models kept at most (least recently used unloaded first).</summary>

@@ -52,7 +52,11 @@ public sealed class InferenceExecutor : IDisposable
         this.cache = cache;
         batching = options.Value.Batching;
         (Device, DeviceName) = Choose(options.Value.Device);
-        if (options.Value.TorchThreads > 0) set_num_threads(options.Value.TorchThreads);
+        // CPU threads for the forward passes. Auto (0): a quarter of the cores, at least one. The Api, Postgres and the
+        // job plumbing need the rest, and libtorch's idle OpenMP threads spin: on this 2-core machine 1 thread gave
+        // 23–33 jobs/s at 64 clients against 19–26 with libtorch's default of 2 (docs/bench-batching-2026-11-28.log).
+        int threads = options.Value.TorchThreads > 0 ? options.Value.TorchThreads : Math.Max(1, Environment.ProcessorCount / 4);
+        if (Device.type == DeviceType.CPU) set_num_threads(threads);
         thread = new Thread(Loop) { IsBackground = true, Name = $"torch-{DeviceName}" };
         thread.Start();
         log.LogInformation("Inference executor on {Device} ({Threads} torch threads), batching {Batching} (max {MaxBatch} images, {DelayMs} ms delay)",
