@@ -28,6 +28,13 @@ public sealed class WorkerOptions
     /// <summary>A job queued (delivered, not started) this long while the queue is otherwise empty is delivered again.</summary>
     public int StaleQueuedSeconds { get; set; } = 30;
 
+    /// <summary>
+    /// A job still `running` this long after it started, on a worker with no heartbeat for as long, is an orphan: the
+    /// reconciler queues it again (or fails it once it has used its attempts). Longer than the queue's invisibility
+    /// timeout, so Hangfire's own re-delivery goes first.
+    /// </summary>
+    public int OrphanSeconds { get; set; } = 300;
+
     /// <summary>Torch CPU threads for the forward passes; 0 = a quarter of the cores, at least one.</summary>
     public int TorchThreads { get; set; } = 0;
 

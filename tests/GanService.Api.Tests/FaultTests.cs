@@ -81,6 +81,37 @@ public sealed class FaultTests(FaultHost host)
         worker.Stop(TimeSpan.FromSeconds(20));
     }
 
+    [Theory]
+    [InlineData(1, "succeeded")]
+    [InlineData(3, "failed")]
+    public async Task Job_left_running_by_a_vanished_worker_is_queued_again_or_failed_once_its_attempts_are_used(int attempts, string outcome)
+    {
+        // What a worker leaves when it dies after its last attempt failed and Postgres refused the failure mark:
+        // running, owned by a worker with no heartbeat, and no longer held by Hangfire.
+        var id = await InsertQueuedJobAsync(enqueued: true, count: 1);
+        await host.ExecuteAsync("""
+            UPDATE jobs SET status = 'running', worker = 'vanished-host:4242', attempts = @attempts,
+                            started_at = now() - interval '1 hour', enqueued_at = now() - interval '1 hour'
+            WHERE id = @id
+            """, ("id", id), ("attempts", attempts));
+
+        using var worker = host.StartWorker(new Dictionary<string, string> { ["Worker__OrphanSeconds"] = "5" });
+        await ServiceHost.WaitUntilAsync(async () => await Status(id) == outcome, Patience, $"the orphaned job to become {outcome}", host.Logs);
+
+        if (outcome == "succeeded")
+        {
+            Assert.Equal(attempts + 1, await host.ScalarAsync<int>("SELECT attempts FROM jobs WHERE id = @id", ("id", id)));
+            Assert.Equal(1L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+        }
+        else
+        {
+            var (_, job) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
+            Assert.Contains("stopped responding", job.GetProperty("error").GetProperty("detail").GetString());
+            Assert.Equal(0L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+        }
+        worker.Stop(TimeSpan.FromSeconds(20));
+    }
+
     private static int CountOccurrences(string text, string what)
     {
         int n = 0;

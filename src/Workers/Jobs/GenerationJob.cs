@@ -26,7 +26,7 @@ public sealed class GenerationJob(
     {
         using var _ = LogContext.PushProperty("JobId", jobId);
         var now = DateTimeOffset.UtcNow;
-        string worker = Environment.MachineName + "/" + Environment.ProcessId;
+        string worker = WorkerPresence.Id;
         // Claim: only a queued job, or one whose earlier run died, is (re)started; a finished job stays finished.
         // One round trip claims, returns the row and tells listeners it started.
         var claimed = await db.Jobs.FromSql($"""

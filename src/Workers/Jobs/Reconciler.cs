@@ -54,8 +54,46 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
                 $"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
                 "Job {JobId} was delivered but never started; delivered it again", ct);
         }
+        int orphans = await RecoverOrphansAsync(db, queue, ct);
         await tx.CommitAsync(ct);
-        return stranded + wedged;
+        return stranded + wedged + orphans;
+    }
+
+    /// <summary>
+    /// Jobs left `running` by a worker that is gone (no heartbeat for Worker:OrphanSeconds) and that nobody else
+    /// picked up: a final attempt whose failure could not be recorded (Postgres down at that moment), or a delivery
+    /// Hangfire no longer holds. They are queued again, or failed once their attempts are used up.
+    /// </summary>
+    private async Task<int> RecoverOrphansAsync(GanDbContext db, IJobQueue queue, CancellationToken ct)
+    {
+        var cutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.OrphanSeconds);
+        var orphans = await db.Jobs.FromSql($"""
+            SELECT j.* FROM jobs j
+            WHERE j.status = 'running' AND j.started_at < {cutoff}
+              AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = j.worker AND w.heartbeat_at > {cutoff})
+            ORDER BY j.created_at LIMIT 100 FOR UPDATE OF j SKIP LOCKED
+            """).AsNoTracking().Select(j => new { j.Id, j.Kind, j.Attempts, j.Worker }).ToListAsync(ct);
+        foreach (var job in orphans)
+        {
+            if (job.Attempts >= options.Value.MaxAttempts)
+            {
+                var problem = Problems.Json("Generation failed",
+                    $"The worker running this job ({job.Worker}) stopped responding; it was tried {job.Attempts} times.");
+                await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Running).ExecuteUpdateAsync(s => s
+                    .SetProperty(j => j.Status, JobStatus.Failed)
+                    .SetProperty(j => j.Error, problem)
+                    .SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow), ct);
+                await JobEvents.NotifyAsync(db, job.Id, ct);
+                log.LogWarning("Job {JobId} was left running by {Worker}, which is gone, after {Attempts} attempts; marked failed", job.Id, job.Worker, job.Attempts);
+                continue;
+            }
+            await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Running)
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued), ct);
+            queue.Enqueue(job.Id, job.Kind);
+            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
+            log.LogWarning("Job {JobId} was left running by {Worker}, which is gone; queued it again", job.Id, job.Worker);
+        }
+        return orphans.Count;
     }
 
     /// <summary>Enqueues the rows <paramref name="select"/> locks and stamps their enqueued_at.</summary>
