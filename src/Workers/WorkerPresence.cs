@@ -60,10 +60,10 @@ public sealed class WorkerPresence(
             var db = scope.ServiceProvider.GetRequiredService<GanDbContext>();
             var versions = await db.Models.AsNoTracking()
                 .Where(m => m.IsDefault && m.Kind == JobKinds.Generation && m.CurrentVersionId != null)
-                .Join(db.ModelVersions.AsNoTracking(), m => m.CurrentVersionId, v => v.Id, (m, v) => v)
+                .Join(db.ModelVersions.AsNoTracking(), m => m.CurrentVersionId, v => v.Id, (m, v) => new { Version = v, m.Family })
                 .ToListAsync(ct);
             var clock = Stopwatch.StartNew();
-            foreach (var v in versions) await executor.RunAsync(() => cache.Generator(v, executor.Device), ct);
+            foreach (var v in versions) await executor.RunAsync(() => cache.Generator(v.Version, v.Family, executor.Device), ct);
             log.LogInformation("Warmed {Count} default model(s) in {ElapsedMs} ms", versions.Count, clock.ElapsedMilliseconds);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -30,6 +30,21 @@ public sealed class TempModels : IDisposable
         };
     }
 
+    /// <summary>A small untrained 32×32 RGB ProGAN generator, saved like a shipped model.</summary>
+    public ModelVersion CreateProGan(string name, long seed)
+    {
+        manual_seed(seed);
+        var config = new GanService.Models.ProGan.ProGanConfig(FinalResolution: 32, Channels: 3, LatentDim: 16, FmapBase: 64, FmapMax: 16);
+        using var g = new GanService.Models.ProGan.ProGanGenerator(config);
+        var path = Path.Combine(directory, $"{name}.safetensors");
+        var sha = Weights.Save(g, path);
+        return new ModelVersion
+        {
+            Id = Guid.NewGuid(), ModelName = name, Version = sha[..12], Sha256 = sha, WeightsPath = path,
+            Config = JsonSerializer.Serialize(config, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
+        };
+    }
+
     public static IOptions<WorkerOptions> Options(Action<WorkerOptions>? configure = null)
     {
         var o = new WorkerOptions { Device = "cpu", TorchThreads = 1 };

@@ -25,8 +25,8 @@ public sealed class InferenceExecutorTests : IDisposable
 
         var requestsA = Enumerable.Range(0, 6).Select(i => Request(100 + i, truncation: i % 2 == 0 ? 1.0 : 0.5)).ToList();
         var requestsB = Enumerable.Range(0, 2).Select(i => Request(200 + i)).ToList();
-        var tasksA = requestsA.Select(r => executor.SampleAsync(a, r)).ToList();
-        var tasksB = requestsB.Select(r => executor.SampleAsync(b, r)).ToList();
+        var tasksA = requestsA.Select(r => executor.SampleAsync(a, "dcgan", r)).ToList();
+        var tasksB = requestsB.Select(r => executor.SampleAsync(b, "dcgan", r)).ToList();
         var resultsA = await Task.WhenAll(tasksA);
         var resultsB = await Task.WhenAll(tasksB);
 
@@ -35,14 +35,14 @@ public sealed class InferenceExecutorTests : IDisposable
         Assert.Equal([2, 2], resultsB.Select(r => r.BatchImages));
 
         // Each image is what the same request gives alone, whatever it was batched with.
-        var ga = cache.Generator(a, CPU);
-        var gb = cache.Generator(b, CPU);
+        var ga = cache.Generator(a, "dcgan", CPU);
+        var gb = cache.Generator(b, "dcgan", CPU);
         for (int i = 0; i < requestsA.Count; i++)
-            Assert.Equal(DcganSampler.Sample(ga, CPU, [requestsA[i]])[0], resultsA[i].Pixels[0]);
+            Assert.Equal(ImageSampler.Sample(ga, CPU, [requestsA[i]])[0], resultsA[i].Pixels[0]);
         for (int i = 0; i < requestsB.Count; i++)
-            Assert.Equal(DcganSampler.Sample(gb, CPU, [requestsB[i]])[0], resultsB[i].Pixels[0]);
+            Assert.Equal(ImageSampler.Sample(gb, CPU, [requestsB[i]])[0], resultsB[i].Pixels[0]);
         // And the two models really are different models.
-        Assert.NotEqual(DcganSampler.Sample(ga, CPU, [requestsB[0]])[0], resultsB[0].Pixels[0]);
+        Assert.NotEqual(ImageSampler.Sample(ga, CPU, [requestsB[0]])[0], resultsB[0].Pixels[0]);
     }
 
     [Fact]
@@ -53,13 +53,13 @@ public sealed class InferenceExecutorTests : IDisposable
         using var cache = TempModels.Cache(options);
         using var executor = TempModels.Executor(options, cache);
 
-        var first = executor.SampleAsync(a, Request(10, count: 3));
-        var second = executor.SampleAsync(a, Request(50, count: 5));
+        var first = executor.SampleAsync(a, "dcgan", Request(10, count: 3));
+        var second = executor.SampleAsync(a, "dcgan", Request(50, count: 5));
         var (r1, r2) = (await first, await second);
 
         Assert.Equal((3, 8, 2), (r1.Pixels.Length, r1.BatchImages, r1.BatchRequests));
         Assert.Equal((5, 8), (r2.Pixels.Length, r2.BatchImages));
-        var alone = DcganSampler.Sample(cache.Generator(a, CPU), CPU, [Request(50, count: 5)]);
+        var alone = ImageSampler.Sample(cache.Generator(a, "dcgan", CPU), CPU, [Request(50, count: 5)]);
         for (int i = 0; i < 5; i++) Assert.Equal(alone[i], r2.Pixels[i]);
     }
 
@@ -73,10 +73,52 @@ public sealed class InferenceExecutorTests : IDisposable
         using var canceled = new CancellationTokenSource();
         canceled.Cancel();
 
-        var dropped = executor.SampleAsync(a, Request(1), canceled.Token);
-        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => executor.SampleAsync(a, Request(10 + i))));
+        var dropped = executor.SampleAsync(a, "dcgan", Request(1), canceled.Token);
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => executor.SampleAsync(a, "dcgan", Request(10 + i))));
 
         Assert.All(results, r => Assert.Equal(1, r.BatchImages));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped);
+    }
+}
+
+public sealed class ProGanServingTests : IDisposable
+{
+    private readonly TempModels models = new();
+
+    public ProGanServingTests() => set_num_threads(1);
+
+    public void Dispose() => models.Dispose();
+
+    [Fact]
+    public async Task A_progan_version_is_served_in_batches_with_each_image_as_it_is_alone()
+    {
+        var p = models.CreateProGan("emoji-test", 3);
+        var options = TempModels.Options(o => { o.Batching.MaxBatchSize = 8; o.Batching.MaxQueueDelayMs = 300; });
+        using var cache = TempModels.Cache(options);
+        using var executor = TempModels.Executor(options, cache);
+
+        var requests = Enumerable.Range(0, 4).Select(i => new SampleRequest([100L + 2 * i, 101L + 2 * i], null)).ToList();
+        var results = await Task.WhenAll(requests.Select(r => executor.SampleAsync(p, "progan", r)));
+
+        Assert.All(results, r => Assert.Equal((8, 32, 3), (r.BatchImages, r.Size, r.Channels)));
+        Assert.All(results, r => Assert.All(r.Pixels, px => Assert.Equal(32 * 32 * 3, px.Length)));
+        var g = cache.Generator(p, "progan", CPU);
+        for (int i = 0; i < requests.Count; i++)
+        {
+            var alone = ImageSampler.Sample(g, CPU, [new SampleRequest([requests[i].Seeds[1]], null)]);
+            Assert.Equal(alone[0], results[i].Pixels[1]);
+        }
+        // Different seeds, different images; labels are refused by an unconditional family.
+        Assert.NotEqual(results[0].Pixels[0], results[0].Pixels[1]);
+        await Assert.ThrowsAsync<ArgumentException>(() => executor.SampleAsync(p, "progan", new SampleRequest([1L], [0])));
+    }
+
+    [Fact]
+    public void An_unknown_family_is_refused_by_name()
+    {
+        var p = models.CreateProGan("x", 1);
+        using var cache = TempModels.Cache(TempModels.Options());
+        var e = Assert.Throws<NotSupportedException>(() => cache.Generator(p, "stylegan9", CPU));
+        Assert.Contains("stylegan9", e.Message);
     }
 }

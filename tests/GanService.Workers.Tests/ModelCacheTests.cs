@@ -15,8 +15,8 @@ public sealed class ModelCacheTests : IDisposable
     {
         var a = models.Create("a", 1);
         using var cache = TempModels.Cache(TempModels.Options());
-        var first = cache.Generator(a, CPU);
-        var second = cache.Generator(a, CPU);
+        var first = cache.Generator(a, "dcgan", CPU);
+        var second = cache.Generator(a, "dcgan", CPU);
         Assert.Same(first, second);
         Assert.Equal((1L, 1L, 0L, 1), cache.Stats);
         Assert.Equal([("a", a.Version)], cache.Loaded);
@@ -30,14 +30,14 @@ public sealed class ModelCacheTests : IDisposable
         var c = models.Create("c", 3);
         // One Fashion32 generator is about 1.6 MB of parameters and buffers: a 4 MB budget holds two.
         using var cache = TempModels.Cache(TempModels.Options(o => o.ModelCacheMegabytes = 4));
-        cache.Generator(a, CPU);
-        cache.Generator(b, CPU);
-        cache.Generator(a, CPU); // a is now more recent than b
-        cache.Generator(c, CPU); // over budget: b goes
+        cache.Generator(a, "dcgan", CPU);
+        cache.Generator(b, "dcgan", CPU);
+        cache.Generator(a, "dcgan", CPU); // a is now more recent than b
+        cache.Generator(c, "dcgan", CPU); // over budget: b goes
 
         Assert.Equal(["a", "c"], cache.Loaded.Select(l => l.Model).Order());
         Assert.True(cache.LoadedBytes <= cache.BudgetBytes, $"{cache.LoadedBytes} bytes loaded over a {cache.BudgetBytes} budget");
-        cache.Generator(b, CPU); // reloaded, and a (now least recent) goes
+        cache.Generator(b, "dcgan", CPU); // reloaded, and a (now least recent) goes
         Assert.Equal(["b", "c"], cache.Loaded.Select(l => l.Model).Order());
         Assert.Equal((1L, 4L, 2L, 2), cache.Stats);
     }
@@ -48,7 +48,7 @@ public sealed class ModelCacheTests : IDisposable
         var a = models.Create("a", 1);
         File.WriteAllBytes(a.WeightsPath, [.. File.ReadAllBytes(a.WeightsPath).Reverse()]);
         using var cache = TempModels.Cache(TempModels.Options());
-        var e = Assert.Throws<Jobs.JobInputException>(() => cache.Generator(a, CPU));
+        var e = Assert.Throws<Jobs.JobInputException>(() => cache.Generator(a, "dcgan", CPU));
         Assert.Contains("changed on disk", e.Message);
     }
 }

@@ -9,7 +9,7 @@ namespace GanService.Models.Dcgan;
 /// DCGAN generator (pytorch/examples dcgan/main.py layout, key names <c>main.N.*</c>), class-conditional by
 /// concatenating a one-hot label to z, as in the conditional GAN paper. With NumClasses = 0 it is exactly the reference.
 /// </summary>
-public sealed class Generator : Module<Tensor, Tensor?, Tensor>
+public sealed class Generator : Module<Tensor, Tensor?, Tensor>, IImageGenerator
 {
     private readonly Sequential main;
 
@@ -56,5 +56,18 @@ public sealed class Generator : Module<Tensor, Tensor?, Tensor>
             input = cat([z, functional.one_hot(labels, Config.NumClasses).to(z.dtype)], 1);
         }
         return main.forward(input.view(input.shape[0], input.shape[1], 1, 1));
+    }
+
+    int IImageGenerator.ImageSize => Config.ImageSize;
+    int IImageGenerator.Channels => Config.Channels;
+    int IImageGenerator.LatentDim => Config.LatentDim;
+    int IImageGenerator.NumClasses => Config.NumClasses;
+    long IImageGenerator.SizeInBytes => IImageGenerator.Bytes(this);
+    Tensor IImageGenerator.Generate(Tensor z, Tensor? labels) => forward(z, labels);
+
+    void IImageGenerator.Prepare(Device device)
+    {
+        this.to(device);
+        eval();
     }
 }

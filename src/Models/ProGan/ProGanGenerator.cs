@@ -35,7 +35,7 @@ public sealed class GeneratorBlock : nn.Module<Tensor, Tensor>
 /// In eval mode images are computed one at a time, so an image never depends on its batch.
 /// Key names: <c>input.*</c>, <c>input_conv.*</c>, <c>blocks.{L−1}.conv{1,2}.*</c>, <c>to_rgb.{L}.*</c>.
 /// </summary>
-public sealed class ProGanGenerator : nn.Module<Tensor, Tensor>
+public sealed class ProGanGenerator : nn.Module<Tensor, Tensor>, IImageGenerator
 {
     private readonly EqualizedLinear input;
     private readonly EqualizedConv2d input_conv;
@@ -113,5 +113,25 @@ public sealed class ProGanGenerator : nn.Module<Tensor, Tensor>
         {
             foreach (var image in images) image?.Dispose();
         }
+    }
+
+    int IImageGenerator.ImageSize => Config.FinalResolution;
+    int IImageGenerator.Channels => Config.Channels;
+    int IImageGenerator.LatentDim => Config.LatentDim;
+    int IImageGenerator.NumClasses => 0;
+    long IImageGenerator.SizeInBytes => IImageGenerator.Bytes(this);
+
+    /// <summary>Unconditional: labels must be null. The output is linear, so it is clamped to [−1, 1].</summary>
+    Tensor IImageGenerator.Generate(Tensor z, Tensor? labels)
+    {
+        if (labels is not null) throw new ArgumentException("a ProGAN generator is unconditional: no labels.");
+        using var image = forward(z);
+        return image.clamp(-1, 1);
+    }
+
+    void IImageGenerator.Prepare(Device device)
+    {
+        this.to(device);
+        eval();
     }
 }

@@ -29,7 +29,7 @@ public static class SampleGridCommand
         {
             var seeds = Enumerable.Range(0, perLabel).Select(i => (long)i).ToArray();
             int[]? labels = config.NumClasses > 0 ? seeds.Select(_ => row).ToArray() : null;
-            var pixels = DcganSampler.Sample(g, CPU, seeds, labels, 1.0);
+            var pixels = ImageSampler.Sample(g, CPU, seeds, labels, 1.0);
             for (int col = 0; col < perLabel; col++)
             {
                 var png = ImageEncoder.Encode(pixels[col], size, size, config.Channels, "png");

@@ -31,6 +31,7 @@ public sealed class InferenceExecutor : IDisposable
     private sealed class SampleItem : WorkItem
     {
         public required ModelVersion Version { get; init; }
+        public required string Family { get; init; }
         public required SampleRequest Request { get; init; }
         public TaskCompletionSource<SampleResult> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -99,9 +100,9 @@ public sealed class InferenceExecutor : IDisposable
     /// Samples <paramref name="request"/> from <paramref name="version"/>'s generator, in one forward pass with
     /// whichever other requests for the same version are waiting (up to the model's batch size and queue delay).
     /// </summary>
-    public Task<SampleResult> SampleAsync(ModelVersion version, SampleRequest request, CancellationToken ct = default)
+    public Task<SampleResult> SampleAsync(ModelVersion version, string family, SampleRequest request, CancellationToken ct = default)
     {
-        var item = new SampleItem { Version = version, Request = request, Ct = ct };
+        var item = new SampleItem { Version = version, Family = family, Request = request, Ct = ct };
         Enqueue(item);
         return item.Result.Task;
     }
@@ -178,14 +179,14 @@ public sealed class InferenceExecutor : IDisposable
         if (batch.Count == 0) return;
         try
         {
-            var g = cache.Generator(batch[0].Version, Device);
-            var pixels = DcganSampler.Sample(g, Device, batch.Select(s => s.Request).ToList());
+            var g = cache.Generator(batch[0].Version, batch[0].Family, Device);
+            var pixels = ImageSampler.Sample(g, Device, batch.Select(s => s.Request).ToList());
             int offset = 0;
             foreach (var s in batch)
             {
                 var mine = pixels[offset..(offset + s.Request.Count)];
                 offset += s.Request.Count;
-                s.Result.TrySetResult(new SampleResult(mine, g.Config.ImageSize, g.Config.Channels, pixels.Length, batch.Count));
+                s.Result.TrySetResult(new SampleResult(mine, g.ImageSize, g.Channels, pixels.Length, batch.Count));
             }
         }
         catch (Exception e)

@@ -1,11 +1,8 @@
-using System.Text.Json;
 using GanService.Core.Data;
 using GanService.Models;
-using GanService.Models.Dcgan;
 using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
-using Generator = GanService.Models.Dcgan.Generator;
 
 namespace GanService.Workers.Inference;
 
@@ -16,9 +13,9 @@ namespace GanService.Workers.Inference;
 /// </summary>
 public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCache> log) : IDisposable
 {
-    private sealed class Entry(Generator g, long bytes)
+    private sealed class Entry(IImageGenerator g, long bytes)
     {
-        public Generator G { get; } = g;
+        public IImageGenerator G { get; } = g;
         public long Bytes { get; } = bytes;
         public long LastUsed { get; set; }
     }
@@ -26,8 +23,6 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
     private readonly Dictionary<Guid, Entry> entries = new();
     private long clock;
     private long hits, misses, evictions;
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     public long BudgetBytes => options.Value.ModelCacheMegabytes * 1024L * 1024L;
     public long LoadedBytes => entries.Values.Sum(e => e.Bytes);
@@ -41,7 +36,7 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
     private void Publish() => Loaded = entries.Keys.Select(id => names[id]).ToArray();
 
     /// <summary>Call on the device thread.</summary>
-    public Generator Generator(ModelVersion version, Device device)
+    public IImageGenerator Generator(ModelVersion version, string family, Device device)
     {
         if (entries.TryGetValue(version.Id, out var hit))
         {
@@ -53,13 +48,9 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
         var sha = Weights.Sha256(version.WeightsPath);
         if (!string.Equals(sha, version.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new Jobs.JobInputException($"Weights of {version.ModelName} {version.Version} changed on disk (sha256 {sha[..12]}).");
-        var config = JsonSerializer.Deserialize<DcganConfig>(version.Config, Json)
-            ?? throw new InvalidDataException($"Model {version.ModelName} has no config.");
-        var g = new Generator(config);
-        Weights.Load(g, version.WeightsPath);
-        g.to(device);
-        g.eval();
-        long bytes = SizeOf(g);
+        var g = IImageGenerator.Load(family, version.Config, version.WeightsPath);
+        g.Prepare(device);
+        long bytes = g.SizeInBytes;
         Evict(BudgetBytes - bytes);
         entries[version.Id] = new Entry(g, bytes) { LastUsed = ++clock };
         names[version.Id] = (version.ModelName, version.Version);
@@ -82,9 +73,6 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
             log.LogInformation("Unloaded model version {VersionId} ({MiB:F1} MiB) to stay within the model cache budget", id, lru.Bytes / 1048576.0);
         }
     }
-
-    private static long SizeOf(nn.Module module) =>
-        module.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + module.buffers().Sum(b => b.NumberOfElements * b.ElementSize);
 
     public void Dispose()
     {

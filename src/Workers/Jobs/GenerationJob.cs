@@ -52,13 +52,13 @@ public sealed class GenerationJob(
         try
         {
             var input = JsonSerializer.Deserialize<GenerationInput>(job.Input, Json) ?? throw new JobInputException("The job has no input.");
-            var (version, modelLabels) = (job.ModelVersionId is { } versionId ? await catalog.GetAsync(db, versionId, ct) : null)
+            var (version, family, modelLabels) = (job.ModelVersionId is { } versionId ? await catalog.GetAsync(db, versionId, ct) : null)
                 ?? throw new JobInputException($"Model version {job.ModelVersion} of {job.Model} is no longer available.");
 
             var seeds = Enumerable.Range(0, input.Count).Select(i => unchecked(input.Seed + i)).ToArray();
             int[]? labels = LabelsFor(modelLabels, input.Label, seeds);
             // Encoding and blob writes below run on the thread pool while the device thread computes the next batch.
-            var (pixels, size, channels, batchImages, _) = await executor.SampleAsync(version, new SampleRequest(seeds, labels, input.Truncation), ct);
+            var (pixels, size, channels, batchImages, _) = await executor.SampleAsync(version, family, new SampleRequest(seeds, labels, input.Truncation), ct);
 
             var contentType = ImageFormats.ContentTypes[input.Format];
             var outputs = await Task.WhenAll(pixels.Select(async (p, i) =>

@@ -10,7 +10,7 @@ namespace GanService.Workers.Jobs;
 /// </summary>
 public sealed class VersionCatalog
 {
-    public sealed record Entry(ModelVersion Version, string[] Labels);
+    public sealed record Entry(ModelVersion Version, string Family, string[] Labels);
 
     private readonly ConcurrentDictionary<Guid, Entry> entries = new();
 
@@ -20,8 +20,8 @@ public sealed class VersionCatalog
         if (entries.TryGetValue(versionId, out var hit)) return hit;
         var found = await db.ModelVersions.AsNoTracking()
             .Where(v => v.Id == versionId)
-            .Join(db.Models.AsNoTracking(), v => v.ModelName, m => m.Name, (v, m) => new { Version = v, m.Labels })
+            .Join(db.Models.AsNoTracking(), v => v.ModelName, m => m.Name, (v, m) => new { Version = v, m.Family, m.Labels })
             .FirstOrDefaultAsync(ct);
-        return found is null ? null : entries.GetOrAdd(versionId, new Entry(found.Version, found.Labels));
+        return found is null ? null : entries.GetOrAdd(versionId, new Entry(found.Version, found.Family, found.Labels));
     }
 }

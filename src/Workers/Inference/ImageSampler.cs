@@ -1,6 +1,6 @@
+using GanService.Models;
 using GanService.Models.Dcgan;
 using static TorchSharp.torch;
-using Generator = GanService.Models.Dcgan.Generator;
 
 namespace GanService.Workers.Inference;
 
@@ -11,9 +11,9 @@ public sealed record SampleRequest(long[] Seeds, int[]? Labels, double Truncatio
 }
 
 /// <summary>Runs a generator for given seeds/labels and returns 8-bit HWC pixels per image. Call on the device thread.</summary>
-public static class DcganSampler
+public static class ImageSampler
 {
-    public static byte[][] Sample(Generator g, Device device, IReadOnlyList<long> seeds, IReadOnlyList<int>? labels, double truncation) =>
+    public static byte[][] Sample(IImageGenerator g, Device device, IReadOnlyList<long> seeds, IReadOnlyList<int>? labels, double truncation) =>
         Sample(g, device, [new SampleRequest([.. seeds], labels is null ? null : [.. labels], truncation)]);
 
     /// <summary>
@@ -21,16 +21,16 @@ public static class DcganSampler
     /// request order. Each latent depends only on its own seed and truncation, and the generator is batch-invariant
     /// (see GeneratorTests), so an image is the same whichever requests it was batched with.
     /// </summary>
-    public static byte[][] Sample(Generator g, Device device, IReadOnlyList<SampleRequest> requests)
+    public static byte[][] Sample(IImageGenerator g, Device device, IReadOnlyList<SampleRequest> requests)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         bool conditional = requests.Any(r => r.Labels is not null);
         if (conditional && requests.Any(r => r.Labels is null || r.Labels.Length != r.Count))
             throw new ArgumentException("every request to a conditional generator needs one label per seed.");
-        var z = cat(requests.Select(r => Latents.ForSeeds(r.Seeds, g.Config.LatentDim, r.Truncation)).ToArray(), 0).to(device);
+        var z = cat(requests.Select(r => Latents.ForSeeds(r.Seeds, g.LatentDim, r.Truncation)).ToArray(), 0).to(device);
         var y = conditional ? tensor(requests.SelectMany(r => r.Labels!).Select(l => (long)l).ToArray()).to(device) : null;
-        var images = g.forward(z, y);
+        var images = g.Generate(z, y);
         // [-1, 1] → [0, 255], NCHW → NHWC
         var bytes = images.add(1).mul(127.5).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
         var flat = bytes.data<byte>().ToArray();
