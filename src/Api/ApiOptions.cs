@@ -15,4 +15,13 @@ public sealed class ApiOptions
 
     /// <summary>Base of the file links in job outputs; empty means the request's own scheme and host.</summary>
     public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Requests per second each API key may make on /v1 (token bucket), sustained.</summary>
+    public double RateLimitPerSecond { get; set; } = 50;
+
+    /// <summary>How many requests a key may make at once above the sustained rate (the bucket's size).</summary>
+    public int RateLimitBurst { get; set; } = 100;
+
+    /// <summary>Jobs a key may have queued (accepted, not started) at once; 0 = no cap.</summary>
+    public int MaxQueuedJobsPerKey { get; set; } = 1000;
 }

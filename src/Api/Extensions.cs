@@ -26,7 +26,10 @@ public static class Extensions
         var configuration = builder.Configuration;
         services.AddGanCore(configuration);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
-            .Validate(o => o.MaxBodyBytes > 0 && o.MaxWaitSeconds is >= 0 and <= 300, "Api limits out of range.").ValidateOnStart();
+            .Validate(o => o.MaxBodyBytes > 0 && o.MaxWaitSeconds is >= 0 and <= 300, "Api limits out of range.")
+            .Validate(o => o.RateLimitPerSecond is > 0 and <= 1_000_000 && o.RateLimitBurst is >= 1 and <= 1_000_000 && o.MaxQueuedJobsPerKey >= 0,
+                "Api:RateLimitPerSecond, Api:RateLimitBurst and Api:MaxQueuedJobsPerKey out of range.")
+            .ValidateOnStart();
 
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -59,6 +62,7 @@ public static class Extensions
         services.AddSingleton<JobWaiter>();
         services.AddHostedService(sp => sp.GetRequiredService<JobWaiter>());
 
+        services.AddGanRateLimits();
         services.AddGanHealthChecks(configuration);
         services.AddGanOpenApi();
         return builder;

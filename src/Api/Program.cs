@@ -18,6 +18,7 @@ app.UseSwaggerUI(o =>
     o.EnableTryItOutByDefault();
 });
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 
 app.MapHealthEndpoints();

@@ -89,6 +89,10 @@ public class ServiceHost : IAsyncLifetime
             ["Storage__Root"] = Path.Combine(Scratch, "blobs"),
             ["Models__Root"] = Path.Combine(Scratch, "models"),
             ["Api__ApiKeyCacheSeconds"] = "1",
+            // The shared hosts' tests fire bursts (the fuzzer) with one key; RateLimitTests has its own host with limits.
+            ["Api__RateLimitPerSecond"] = "100000",
+            ["Api__RateLimitBurst"] = "100000",
+            ["Api__MaxQueuedJobsPerKey"] = "0",
             ["Worker__TorchThreads"] = "1",
             ["Worker__ReconcileSeconds"] = "1",
             ["Worker__ReconcileGraceSeconds"] = "2",

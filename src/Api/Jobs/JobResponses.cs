@@ -15,6 +15,12 @@ public static class JobResponses
         if (outcome.Conflict)
             return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Idempotency-Key reused",
                 detail: $"Idempotency-Key '{idempotencyKey}' was used with a different request (job {outcome.Job.Id}).");
+        if (outcome.QueuedAlready is { } queued)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many queued jobs",
+                detail: $"This API key already has {queued} queued jobs (the limit is {options.MaxQueuedJobsPerKey}); retry when some have started.");
+        }
         if (outcome.Replayed) http.Response.Headers["Idempotent-Replayed"] = "true";
         var current = outcome.Job;
         var wait = Prefer.Wait(http.Request, options.MaxWaitSeconds);

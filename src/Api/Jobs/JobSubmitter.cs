@@ -12,11 +12,12 @@ namespace GanService.Api.Jobs;
 /// Writes an accepted job's row, then hands it to the queue. If the process dies in between, the row stays queued
 /// with no enqueued_at and the workers' reconciler enqueues it: an accepted job is never lost.
 /// </summary>
-public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, ILogger<JobSubmitter> log, TimeProvider clock)
+public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, Microsoft.Extensions.Options.IOptions<ApiOptions> options, ILogger<JobSubmitter> log, TimeProvider clock)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
-    public sealed record Outcome(Job Job, bool Replayed, bool Conflict);
+    /// <param name="QueuedAlready">Set when the key already has its maximum of queued jobs: nothing was written.</param>
+    public sealed record Outcome(Job Job, bool Replayed, bool Conflict, int? QueuedAlready = null);
 
     /// <param name="fingerprint">The request as the client sent it (before defaults such as a drawn seed), so a retry
     /// of the same request matches and a different request under the same key does not.</param>
@@ -35,6 +36,12 @@ public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, ILogger<JobSu
                 // Older than the window: the key is free again.
                 await db.Jobs.Where(j => j.Id == existing.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.IdempotencyKey, (string?)null), ct);
             }
+        }
+
+        if (options.Value.MaxQueuedJobsPerKey > 0)
+        {
+            int queued = await db.Jobs.CountAsync(j => j.ApiKeyId == job.ApiKeyId && j.Status == JobStatus.Queued, ct);
+            if (queued >= options.Value.MaxQueuedJobsPerKey) return new Outcome(job, Replayed: false, Conflict: false, QueuedAlready: queued);
         }
 
         job.Id = Guid.CreateVersion7();

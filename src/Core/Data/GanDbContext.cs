@@ -23,6 +23,8 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             e.HasIndex(j => new { j.ApiKeyId, j.CreatedAt, j.Id });
             // The reconciler's and the queue position's lookups.
             e.HasIndex(j => new { j.Status, j.CreatedAt });
+            // The per-key cap on queued jobs counts these.
+            e.HasIndex(j => j.ApiKeyId).HasFilter("status = 'queued'").HasDatabaseName("ix_jobs_api_key_id_queued");
         });
         b.Entity<JobOutput>(e =>
         {

@@ -169,6 +169,10 @@ namespace GanService.Core.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_jobs");
 
+                    b.HasIndex("ApiKeyId")
+                        .HasDatabaseName("ix_jobs_api_key_id_queued")
+                        .HasFilter("status = 'queued'");
+
                     b.HasIndex("ApiKeyId", "IdempotencyKey")
                         .IsUnique()
                         .HasDatabaseName("ix_jobs_api_key_id_idempotency_key")
