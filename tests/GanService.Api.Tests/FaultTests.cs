@@ -112,6 +112,28 @@ public sealed class FaultTests(FaultHost host)
         worker.Stop(TimeSpan.FromSeconds(20));
     }
 
+    [Fact]
+    public async Task Job_not_started_by_its_cancel_after_deadline_is_canceled_without_running()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/generations") { Content = Http.Json("""{"count":2,"seed":5}""") };
+        request.Headers.Add("Cancel-After", "1");
+        using var response = await host.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = await Http.ReadAsync(response);
+        var id = Guid.Parse(accepted.GetProperty("id").GetString()!);
+        Assert.True(accepted.GetProperty("cancelAfter").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddSeconds(-5));
+
+        await Task.Delay(1500); // no worker runs yet: the deadline passes while the job waits
+        using var worker = host.StartWorker();
+        await ServiceHost.WaitUntilAsync(async () => await Status(id) == "canceled", Patience, "the expired job to be canceled", host.Logs);
+
+        var (_, job) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
+        Assert.Equal("Deadline passed", job.GetProperty("error").GetProperty("title").GetString());
+        Assert.Equal(0L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+        Assert.Null(await host.ScalarAsync<DateTime?>("SELECT started_at FROM jobs WHERE id = @id", ("id", id)));
+        worker.Stop(TimeSpan.FromSeconds(20));
+    }
+
     private static int CountOccurrences(string text, string what)
     {
         int n = 0;

@@ -36,7 +36,7 @@ public static class GenerationsEndpoints
         group.MapPost("", CreateAsync)
             .WithName("CreateGeneration")
             .WithSummary("Generate images from a seed")
-            .WithDescription("Queues a generation job. Send `Prefer: wait=N` to hold the request until the job finishes (up to 60 s), and `Idempotency-Key` to make retries safe.")
+            .WithDescription("Queues a generation job. Send `Prefer: wait=N` to hold the request until the job finishes (up to 60 s), `Idempotency-Key` to make retries safe, and `Cancel-After: S` (1..86400) to have it canceled if it has not started within S seconds.")
             .Accepts<GenerationRequest>("application/json")
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -50,6 +50,7 @@ public static class GenerationsEndpoints
         GenerationRequest request,
         HttpContext http,
         [FromHeader(Name = "Idempotency-Key")] string? idempotencyKey,
+        [FromHeader(Name = "Cancel-After")] string? cancelAfter,
         ModelCatalog catalog,
         JobSubmitter submitter,
         JobReader reader,
@@ -75,6 +76,7 @@ public static class GenerationsEndpoints
             else if (label is null) errors["label"] = [$"Unknown label '{request.Label}'. Labels of '{model.Name}': {string.Join(", ", model.Labels)}."];
         }
         if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
+        var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request is invalid.");
 
         var input = new GenerationInput(count, request.Seed ?? Random.Shared.NextInt64(0, 1L << 53), label, truncation, format);
@@ -87,6 +89,7 @@ public static class GenerationsEndpoints
             ModelVersionId = model.VersionId,
             ModelVersion = model.Version,
             Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
+            CancelAfter = deadline,
         };
         var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);

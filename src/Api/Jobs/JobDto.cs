@@ -15,6 +15,7 @@ namespace GanService.Api.Jobs;
 /// <param name="Outputs">Signed, expiring links to the results.</param>
 /// <param name="Error">An RFC 9457 problem object when the job failed.</param>
 /// <param name="Device">Where it ran (cpu, cuda:0).</param>
+/// <param name="CancelAfter">From the Cancel-After header: if the job has not started by then, it is canceled.</param>
 public sealed record JobDto(
     Guid Id,
     string Kind,
@@ -30,7 +31,8 @@ public sealed record JobDto(
     IReadOnlyList<OutputDto> Outputs,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Error,
     JobMetricsDto Metrics,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelAfter = null);
 
 /// <param name="Url">Signed link, valid for Storage:LinkTtlSeconds.</param>
 /// <param name="Seed">The seed this image was drawn from: request seed + index.</param>

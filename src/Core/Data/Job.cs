@@ -21,6 +21,8 @@ public sealed class Job
     /// <summary>When the job was handed to the queue; null means the reconciler still has to.</summary>
     public DateTimeOffset? EnqueuedAt { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
+    /// <summary>From the Cancel-After header: a job not started by then is canceled instead of run.</summary>
+    public DateTimeOffset? CancelAfter { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public int Attempts { get; set; }
     public string? Device { get; set; }

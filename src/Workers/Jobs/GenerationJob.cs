@@ -34,12 +34,16 @@ public sealed class GenerationJob(
                 UPDATE jobs SET status = {JobStatus.Running}, attempts = attempts + 1, started_at = COALESCE(started_at, {now}),
                                 device = {executor.DeviceName}, worker = {worker}
                 WHERE id = {jobId} AND status IN ({JobStatus.Queued}, {JobStatus.Running})
+                  AND (cancel_after IS NULL OR cancel_after > now())
                 RETURNING *)
             SELECT claimed.* FROM claimed, LATERAL pg_notify({Database.JobEventsChannel}, {jobId.ToString()}) AS notified
             """).AsNoTracking().ToListAsync(ct);
         if (claimed.Count == 0)
         {
-            log.LogInformation("Job {JobId} is already finished or canceled; nothing to do", jobId);
+            if (await Deadlines.CancelIfExpiredAsync(db, jobId, ct) > 0)
+                log.LogInformation("Job {JobId} was not started by its Cancel-After deadline; canceled", jobId);
+            else
+                log.LogInformation("Job {JobId} is already finished or canceled; nothing to do", jobId);
             return;
         }
         var job = claimed[0];

@@ -55,6 +55,8 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
                 "Job {JobId} was delivered but never started; delivered it again", ct);
         }
         int orphans = await RecoverOrphansAsync(db, queue, ct);
+        int expired = await Deadlines.CancelExpiredQueuedAsync(db, ct);
+        if (expired > 0) log.LogInformation("Canceled {Count} job(s) whose Cancel-After deadline passed before they started", expired);
         await tx.CommitAsync(ct);
         return stranded + wedged + orphans;
     }

@@ -86,6 +86,10 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("batch_images");
 
+                    b.Property<DateTimeOffset?>("CancelAfter")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("cancel_after");
+
                     b.Property<DateTimeOffset?>("CompletedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("completed_at");
