@@ -115,12 +115,7 @@ public sealed class GenerationJob(
                 ? Problems.Json("The job's input cannot be served", e.Message, 422)
                 : Problems.Json("Generation failed", "The worker could not complete this job; it was tried " + job.Attempts + " times.");
             db.ChangeTracker.Clear();
-            await db.Jobs.Where(j => j.Id == jobId && !JobStatus.IsTerminalStatuses.Contains(j.Status))
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(j => j.Status, JobStatus.Failed)
-                    .SetProperty(j => j.Error, problem)
-                    .SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow), CancellationToken.None);
-            await JobEvents.NotifyAsync(db, jobId, CancellationToken.None);
+            await JobStates.FailAsync(db, jobId, problem, CancellationToken.None);
         }
     }
 

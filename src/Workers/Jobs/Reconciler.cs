@@ -79,20 +79,12 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
         {
             if (job.Attempts >= options.Value.MaxAttempts)
             {
-                var problem = Problems.Json("Generation failed",
-                    $"The worker running this job ({job.Worker}) stopped responding; it was tried {job.Attempts} times.");
-                await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Running).ExecuteUpdateAsync(s => s
-                    .SetProperty(j => j.Status, JobStatus.Failed)
-                    .SetProperty(j => j.Error, problem)
-                    .SetProperty(j => j.CompletedAt, DateTimeOffset.UtcNow), ct);
-                await JobEvents.NotifyAsync(db, job.Id, ct);
+                await JobStates.FailAsync(db, job.Id, Problems.Json("Generation failed",
+                    $"The worker running this job ({job.Worker}) stopped responding; it was tried {job.Attempts} times."), ct);
                 log.LogWarning("Job {JobId} was left running by {Worker}, which is gone, after {Attempts} attempts; marked failed", job.Id, job.Worker, job.Attempts);
                 continue;
             }
-            await db.Jobs.Where(j => j.Id == job.Id && j.Status == JobStatus.Running)
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.Status, JobStatus.Queued), ct);
-            queue.Enqueue(job.Id, job.Kind);
-            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
+            await RequeueAsync(db, queue, job.Id, job.Kind, ct);
             log.LogWarning("Job {JobId} was left running by {Worker}, which is gone; queued it again", job.Id, job.Worker);
         }
         return orphans.Count;
@@ -104,12 +96,20 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
         var jobs = await db.Jobs.FromSql(select).AsNoTracking().Select(j => new { j.Id, j.Kind }).ToListAsync(ct);
         foreach (var job in jobs)
         {
-            queue.Enqueue(job.Id, job.Kind);
-            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
+            await RequeueAsync(db, queue, job.Id, job.Kind, ct);
 #pragma warning disable CA2254 // the two messages are fixed templates chosen by the caller
             log.LogWarning(message, job.Id);
 #pragma warning restore CA2254
         }
         return jobs.Count;
+    }
+
+    /// <summary>Hands a locked row to the queue and marks it queued, stamping enqueued_at.</summary>
+    private static async Task RequeueAsync(GanDbContext db, IJobQueue queue, Guid jobId, string kind, CancellationToken ct)
+    {
+        queue.Enqueue(jobId, kind);
+        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Queued)
+            .SetProperty(j => j.EnqueuedAt, DateTimeOffset.UtcNow), ct);
     }
 }
