@@ -1,8 +1,12 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GanService.Models;
 
-/// <summary>What the worker needs of any image generator it serves: shapes, and latents (+ labels) → images.</summary>
+/// <summary>
+/// What the worker needs of any image generator it serves: shapes, and latents (+ labels) → images. Implemented by
+/// TorchSharp modules (Prepare and SizeInBytes rely on it).
+/// </summary>
 public interface IImageGenerator : IDisposable
 {
     int ImageSize { get; }
@@ -15,10 +19,22 @@ public interface IImageGenerator : IDisposable
     Tensor Generate(Tensor z, Tensor? labels);
 
     /// <summary>Switches to inference mode and moves the weights to <paramref name="device"/>.</summary>
-    void Prepare(Device device);
+    void Prepare(Device device)
+    {
+        var module = (nn.Module)this;
+        module.to(device);
+        module.eval();
+    }
 
     /// <summary>Parameter and buffer bytes, for the model cache's budget.</summary>
-    long SizeInBytes { get; }
+    long SizeInBytes
+    {
+        get
+        {
+            var module = (nn.Module)this;
+            return module.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + module.buffers().Sum(b => b.NumberOfElements * b.ElementSize);
+        }
+    }
 
     /// <summary>Builds a generator of <paramref name="family"/> from its config JSON and loads its safetensors weights.</summary>
     public static IImageGenerator Load(string family, string configJson, string weightsPath)
@@ -43,7 +59,4 @@ public interface IImageGenerator : IDisposable
             throw;
         }
     }
-
-    internal static long Bytes(nn.Module module) =>
-        module.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + module.buffers().Sum(b => b.NumberOfElements * b.ElementSize);
 }

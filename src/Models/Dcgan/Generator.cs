@@ -62,12 +62,5 @@ public sealed class Generator : Module<Tensor, Tensor?, Tensor>, IImageGenerator
     int IImageGenerator.Channels => Config.Channels;
     int IImageGenerator.LatentDim => Config.LatentDim;
     int IImageGenerator.NumClasses => Config.NumClasses;
-    long IImageGenerator.SizeInBytes => IImageGenerator.Bytes(this);
     Tensor IImageGenerator.Generate(Tensor z, Tensor? labels) => forward(z, labels);
-
-    void IImageGenerator.Prepare(Device device)
-    {
-        this.to(device);
-        eval();
-    }
 }

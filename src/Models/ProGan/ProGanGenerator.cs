@@ -119,19 +119,7 @@ public sealed class ProGanGenerator : nn.Module<Tensor, Tensor>, IImageGenerator
     int IImageGenerator.Channels => Config.Channels;
     int IImageGenerator.LatentDim => Config.LatentDim;
     int IImageGenerator.NumClasses => 0;
-    long IImageGenerator.SizeInBytes => IImageGenerator.Bytes(this);
-
-    /// <summary>Unconditional: labels must be null. The output is linear, so it is clamped to [−1, 1].</summary>
-    Tensor IImageGenerator.Generate(Tensor z, Tensor? labels)
-    {
-        if (labels is not null) throw new ArgumentException("a ProGAN generator is unconditional: no labels.");
-        using var image = forward(z);
-        return image.clamp(-1, 1);
-    }
-
-    void IImageGenerator.Prepare(Device device)
-    {
-        this.to(device);
-        eval();
-    }
+    /// <summary>Unconditional: labels must be null. The output is linear; the sampler clamps it when it quantises.</summary>
+    Tensor IImageGenerator.Generate(Tensor z, Tensor? labels) =>
+        labels is null ? forward(z) : throw new ArgumentException("a ProGAN generator is unconditional: no labels.");
 }
