@@ -75,7 +75,7 @@ public static class BatchingBench
                     }
                     if (r >= 2) times.Add(sw.Elapsed.TotalMilliseconds);
                 }
-                double ms = Median(times), perImage = ms / batch;
+                double ms = Stats.Median(times), perImage = ms / batch;
                 single ??= perImage;
                 if (path is not null && batch == 1 && Environment.GetEnvironmentVariable("BENCH_RESULTS") is { } results)
                     File.WriteAllText(results + ".forward", ms.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -138,7 +138,7 @@ public static class BatchingBench
         {
             var until = DateTime.UtcNow.AddSeconds(seconds);
             var (ok, errors, latencies, batches, elapsed) = await Closed(http, clients, () => DateTime.UtcNow < until);
-            var r = new ClientsResult(tag, clients, round, ok / elapsed, Percentile(latencies, 50), Percentile(latencies, 99), errors,
+            var r = new ClientsResult(tag, clients, round, ok / elapsed, Stats.Percentile(latencies, 50), Stats.Percentile(latencies, 99), errors,
                 batches.Count == 0 ? 0 : batches.Average());
             Console.WriteLine($"{tag} round {round}: {clients} clients → {r.JobsPerSecond:F1} jobs/s, p50 {r.P50Ms:F1} ms, p99 {r.P99Ms:F1} ms, mean batch {r.MeanBatch:F1}, {errors} errors");
             File.AppendAllText(results, JsonSerializer.Serialize(r, Json) + "\n");
@@ -190,35 +190,20 @@ public static class BatchingBench
         {
             var on = group.Where(r => r.Tag == "on").ToList();
             var off = group.Where(r => r.Tag == "off").ToList();
-            double onJps = Median(on.Select(r => r.JobsPerSecond)), offJps = Median(off.Select(r => r.JobsPerSecond));
+            double onJps = Stats.Median(on.Select(r => r.JobsPerSecond)), offJps = Stats.Median(off.Select(r => r.JobsPerSecond));
             Console.WriteLine($"| {group.Key} | {onJps:F1} | {offJps:F1} | {onJps / offJps:F2}× | " +
-                              $"{Median(on.Select(r => r.P50Ms)):F1} / {Median(on.Select(r => r.P99Ms)):F1} | " +
-                              $"{Median(off.Select(r => r.P50Ms)):F1} / {Median(off.Select(r => r.P99Ms)):F1} | " +
-                              $"{Median(on.Select(r => r.MeanBatch)):F1} | {group.Sum(r => r.Errors)} |");
+                              $"{Stats.Median(on.Select(r => r.P50Ms)):F1} / {Stats.Median(on.Select(r => r.P99Ms)):F1} | " +
+                              $"{Stats.Median(off.Select(r => r.P50Ms)):F1} / {Stats.Median(off.Select(r => r.P99Ms)):F1} | " +
+                              $"{Stats.Median(on.Select(r => r.MeanBatch)):F1} | {group.Sum(r => r.Errors)} |");
         }
         var light = rows.Where(r => r.Tag == "on" && r.Clients == 1).ToList();
         if (light.Count > 0 && File.Exists(results + ".forward"))
         {
             double forward = double.Parse(File.ReadAllText(results + ".forward"), System.Globalization.CultureInfo.InvariantCulture);
-            double p50 = Median(light.Select(r => r.P50Ms)), p99 = Median(light.Select(r => r.P99Ms));
+            double p50 = Stats.Median(light.Select(r => r.P50Ms)), p99 = Stats.Median(light.Select(r => r.P99Ms));
             Console.WriteLine();
             Console.WriteLine($"light load (1 client, batching on): Prefer: wait p50 {p50:F1} ms, p99 {p99:F1} ms; bare forward batch 1 {forward:F2} ms " +
                               $"→ p50 is {p50 / forward:F0}× the forward");
         }
-    }
-
-    /// <summary>The middle value; for an even count the mean of the two middle values.</summary>
-    static double Median(IEnumerable<double> xs)
-    {
-        var sorted = xs.Order().ToList();
-        if (sorted.Count == 0) return double.NaN;
-        int mid = sorted.Count / 2;
-        return sorted.Count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
-
-    static double Percentile(List<double> xs, double p)
-    {
-        var sorted = xs.Order().ToList();
-        return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100 * sorted.Count) - 1)];
     }
 }

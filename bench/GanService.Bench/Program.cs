@@ -1,3 +1,4 @@
+using GanService.Bench;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
@@ -115,18 +116,12 @@ Row("queue pickup: accepted → started on the worker", pickup);
 Row("POST /v1/generations, Prefer: wait, 1 image, 1 client", rtt);
 Row($"POST /v1/generations (no wait) under load, {loadClients} clients", latencies);
 Console.WriteLine();
-Console.WriteLine($"round trip / bare forward (medians): {Pct(rtt, 50) / Pct(forward, 50):F1}x");
+Console.WriteLine($"round trip / bare forward (medians): {Stats.Percentile(rtt, 50) / Stats.Percentile(forward, 50):F1}x");
 Console.WriteLine($"sustained submissions: {ok / seconds:F0} req/s over {seconds:F0} s with {loadClients} clients; {ok} accepted, {errors} errors");
 return 0;
 
 static void Row(string name, List<double> xs) =>
-    Console.WriteLine($"| {name} | {xs.Count} | {Pct(xs, 50):F2} | {Pct(xs, 95):F2} | {Pct(xs, 99):F2} |");
-
-static double Pct(List<double> xs, double p)
-{
-    var sorted = xs.Order().ToList();
-    return sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100 * sorted.Count) - 1)];
-}
+    Console.WriteLine($"| {name} | {xs.Count} | {Stats.Percentile(xs, 50):F2} | {Stats.Percentile(xs, 95):F2} | {Stats.Percentile(xs, 99):F2} |");
 
 async Task<JsonElement> Post(string body, bool wait)
 {
