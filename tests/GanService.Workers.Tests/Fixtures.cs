@@ -21,13 +21,7 @@ public sealed class TempModels : IDisposable
         manual_seed(seed);
         using var g = new Generator(DcganConfig.Fashion32);
         Init.Dcgan(g);
-        var path = Path.Combine(directory, $"{name}.safetensors");
-        var sha = Weights.Save(g, path);
-        return new ModelVersion
-        {
-            Id = Guid.NewGuid(), ModelName = name, Version = sha[..12], Sha256 = sha, WeightsPath = path,
-            Config = JsonSerializer.Serialize(DcganConfig.Fashion32, new JsonSerializerOptions(JsonSerializerDefaults.Web)),
-        };
+        return Saved(name, g, DcganConfig.Fashion32);
     }
 
     /// <summary>A small untrained 32×32 RGB ProGAN generator, saved like a shipped model.</summary>
@@ -36,6 +30,12 @@ public sealed class TempModels : IDisposable
         manual_seed(seed);
         var config = new GanService.Models.ProGan.ProGanConfig(FinalResolution: 32, Channels: 3, LatentDim: 16, FmapBase: 64, FmapMax: 16);
         using var g = new GanService.Models.ProGan.ProGanGenerator(config);
+        return Saved(name, g, config);
+    }
+
+    /// <summary>Saves <paramref name="g"/>'s weights and describes them as a model version, as the registry does.</summary>
+    private ModelVersion Saved(string name, TorchSharp.torch.nn.Module g, object config)
+    {
         var path = Path.Combine(directory, $"{name}.safetensors");
         var sha = Weights.Save(g, path);
         return new ModelVersion

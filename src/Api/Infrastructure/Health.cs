@@ -89,7 +89,7 @@ public sealed class WorkersHealthCheck(GanDbContext db) : IHealthCheck
             }).ToList(),
         };
         return workers.Count == 0
-            ? HealthCheckResult.Degraded("No worker has reported in the last 30 s; jobs are accepted and wait in the queue.", data: data)
+            ? HealthCheckResult.Degraded($"No worker has reported in the last {Fresh.TotalSeconds:0} s; jobs are accepted and wait in the queue.", data: data)
             : HealthCheckResult.Healthy($"{workers.Count} worker(s): " + string.Join(", ", workers.Select(w => $"{w.Id} on {w.Device}")), data);
     }
 }
