@@ -60,6 +60,23 @@ public static class LibTorchPath
                 .FirstOrDefault(p => p is not null && Path.GetFileName(p).StartsWith("libtorch_cpu.so", StringComparison.Ordinal))
             : null;
 
+    /// <summary>
+    /// Turns libtorch's NNPACK off (loads libtorch if it is not loaded yet). On CPUs NNPACK does not support, libtorch
+    /// otherwise tries it on every batch-1 convolution and writes "Could not initialize NNPACK! Reason: Unsupported
+    /// hardware." to stderr each time, then falls back to the convolution it would have used anyway. TorchSharp has
+    /// no binding for the switch, so this calls at::globalContext().setUserEnabledNNPACK(false) in the libtorch that
+    /// /proc/self/maps shows loaded (the CPU one from NuGet, or a CUDA one from <see cref="ConfiguredDirectory"/>).
+    /// </summary>
+    public static unsafe void DisableNnpack()
+    {
+        using (TorchSharp.torch.zeros(1)) { }
+        var path = LoadedFrom();
+        if (path is null) return;
+        var lib = NativeLibrary.Load(path);
+        var context = ((delegate* unmanaged<IntPtr>)NativeLibrary.GetExport(lib, "_ZN2at13globalContextEv"))();
+        ((delegate* unmanaged<IntPtr, byte, void>)NativeLibrary.GetExport(lib, "_ZN2at7Context20setUserEnabledNNPACKEb"))(context, 0);
+    }
+
     [DllImport("libc", SetLastError = true)]
     private static extern int execve(string path, string?[] argv, string?[] envp);
 }

@@ -7,6 +7,7 @@ using Serilog;
 var verb = args.FirstOrDefault() ?? "run";
 GanService.Workers.LibTorchPath.EnsureOnLibraryPath();
 var rest = args.Length > 0 ? args[1..] : [];
+if (verb is not ("migrate" or "keys")) LibTorchPath.DisableNnpack();
 switch (verb)
 {
     case "device":
@@ -23,6 +24,7 @@ switch (verb)
     case "train-progan": return TrainProGanCommand.Run(CliArgs.Parse(rest));
     case "sample-grid": return SampleGridCommand.Run(CliArgs.Parse(rest));
     case "eval-dcgan": return EvalDcganCommand.Run(CliArgs.Parse(rest));
+    case "eval": return EvalCommand.Run(CliArgs.Parse(rest));
     case "migrate" or "keys":
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
@@ -50,6 +52,6 @@ switch (verb)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|device|train-dcgan|train-progan|eval-dcgan|sample-grid] [options]");
+        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|device|train-dcgan|train-progan|eval|eval-dcgan|sample-grid] [options]");
         return 2;
 }

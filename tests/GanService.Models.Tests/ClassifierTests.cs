@@ -29,6 +29,24 @@ public sealed class ClassifierTests
     }
 
     [Fact]
+    public void Emoji_classifier_takes_64_px_colour_with_three_blocks_and_gives_128_features_and_a_logit_per_category()
+    {
+        manual_seed(1);
+        using var model = new Classifier(ClassifierConfig.Emoji64);
+        model.eval();
+        using var _ = inference_mode();
+        using var scope = NewDisposeScope();
+        var x = rand([2, 3, 64, 64]) * 2 - 1;
+
+        Assert.Equal([2L, 128], model.Features(x).shape);
+        Assert.Equal([2L, Emoji.Categories.Count], model.forward(x).shape);
+        Assert.Contains("conv3.weight", model.state_dict().Keys);
+        Assert.Equal([64L, 32, 3, 3], model.state_dict()["conv3.weight"].shape);
+        Assert.Throws<ArgumentException>(() => model.Features(rand([2, 1, 32, 32])));
+        Assert.Throws<ArgumentException>(() => new Classifier(new ClassifierConfig(3, 48, 9)));
+    }
+
+    [Fact]
     public void Classifier_trained_few_steps_on_a_tiny_subset_lowers_its_loss()
     {
         var (images, labels) = FashionMnist.Load(TestData.FashionMnistDirectory, train: true, limit: 512);

@@ -51,6 +51,31 @@ public sealed class ProGanTrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_step_with_a_non_finite_gradient_is_skipped_and_leaves_the_generators_alone()
+    {
+        using var images = Images();
+        using var trainer = new ProGanTrainer(Config, Options);
+        trainer.Train(images, maxSteps: 2);
+        var gBefore = trainer.G.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var emaBefore = trainer.Ema.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        // What libtorch's CPU conv backward now and then does under the double backward: a NaN reaches a gradient.
+        using (no_grad()) trainer.D.named_parameters().First(p => p.name == "output.bias").parameter.fill_(float.NaN);
+
+        trainer.Train(images, maxSteps: 1);
+
+        Assert.Equal(1, trainer.SkippedSteps);
+        Assert.Equal(3, trainer.Step);
+        foreach (var (name, before) in gBefore)
+            Assert.True(Bitwise.Equal(trainer.G.state_dict()[name], before), $"G {name} moved on a skipped step");
+        foreach (var (name, before) in emaBefore)
+            Assert.True(Bitwise.Equal(trainer.Ema.state_dict()[name], before), $"EMA {name} moved on a skipped step");
+        trainer.SaveCheckpoint(directory);
+        using var resumed = ProGanTrainer.Resume(directory);
+        Assert.Equal(1, resumed.SkippedSteps);
+        foreach (var t in gBefore.Values.Concat(emaBefore.Values)) t.Dispose();
+    }
+
+    [Fact]
     public void Resuming_from_a_checkpoint_continues_exactly_as_an_uninterrupted_run()
     {
         using var images = Images();

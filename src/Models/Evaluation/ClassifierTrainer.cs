@@ -11,7 +11,9 @@ public sealed record ClassifierTrainOptions(
     double LearningRate = 1e-3,
     double LearningRateDecay = 0.5,
     long Seed = 1,
-    long? MaxSteps = null);
+    long? MaxSteps = null,
+    ClassifierConfig? Config = null,
+    bool FlipAugment = false);
 
 /// <summary>A snapshot the classifier trainer reports after a step.</summary>
 public sealed record ClassifierProgress(long Step, long TotalSteps, int Epoch, double Loss);
@@ -29,14 +31,14 @@ public sealed class ClassifierTrainer : IDisposable
     {
         this.options = options;
         manual_seed(options.Seed);
-        Model = new Classifier();
+        Model = new Classifier(options.Config ?? ClassifierConfig.Fashion);
         optimizer = optim.Adam(Model.parameters(), options.LearningRate);
         // Halving the rate each epoch settles the last epoch: without it three epochs ended at a borderline 90.1 %.
         schedule = optim.lr_scheduler.StepLR(optimizer, 1, options.LearningRateDecay);
     }
 
     /// <summary>One Adam step on a batch; the step runs outside the dispose scope (see DcganTrainer). Returns the loss.</summary>
-    /// <param name="images">[N, 1, 32, 32] in [-1, 1].</param>
+    /// <param name="images">[N, C, S, S] in [-1, 1], as the model's config says.</param>
     /// <param name="labels">[N] int64.</param>
     public double Step(Tensor images, Tensor labels)
     {
@@ -62,12 +64,23 @@ public sealed class ClassifierTrainer : IDisposable
         foreach (var (epoch, idx) in Batches.Shuffled(n, options.BatchSize, total, options.Seed, _ => schedule.step()))
         {
             ct.ThrowIfCancellationRequested();
-            using var x = images.index_select(0, idx);
+            using var picked = images.index_select(0, idx);
+            // Mirror half the batch (chosen from the seed and step) when asked: emoji are small sets, and a mirrored
+            // emoji is still the same category.
+            using var x = options.FlipAugment ? Flip(picked, step) : picked.alias();
             using var y = labels.index_select(0, idx);
             double loss = Step(x, y);
             step++;
             progress?.Report(new ClassifierProgress(step, total, epoch, loss));
         }
+    }
+
+    private Tensor Flip(Tensor batch, long step)
+    {
+        using var scope = NewDisposeScope();
+        using var gen = new torch.Generator(unchecked((ulong)(options.Seed * 7_919 + step)));
+        var mask = rand([batch.shape[0], 1, 1, 1], generator: gen).lt(0.5);
+        return where(mask, batch.flip(3), batch).MoveToOuterDisposeScope();
     }
 
     /// <summary>Share of <paramref name="images"/> whose arg-max logit is the label, computed in batches under inference mode.</summary>

@@ -33,7 +33,7 @@ public static class DcganEvaluation
     {
         int samples = (int)testLabels.shape[0];
         int classes = generator.Config.NumClasses;
-        if (classes != Classifier.NumClasses || generator.Config.Channels != 1 || generator.Config.ImageSize != Classifier.ImageSize)
+        if (classes != classifier.Config.NumClasses || generator.Config.Channels != classifier.Config.Channels || generator.Config.ImageSize != classifier.Config.ImageSize)
             throw new ArgumentException("the generator must be a conditional 10-class 1×32×32 model, like DcganConfig.Fashion32.");
 
         var testFeatures = Features(classifier, testImages);

@@ -18,10 +18,10 @@ public sealed record ProGanTrainOptions(
     long Seed = 1);
 
 /// <summary>Where a ProGAN training run is, as saved in a checkpoint's <c>state.json</c>.</summary>
-public sealed record ProGanTrainState(long Step, long ImagesShown, ProGanConfig Config, ProGanTrainOptions Options);
+public sealed record ProGanTrainState(long Step, long ImagesShown, ProGanConfig Config, ProGanTrainOptions Options, long SkippedSteps = 0);
 
 /// <summary>A step's report: schedule position and losses.</summary>
-public sealed record ProGanProgress(long Step, long ImagesShown, long TotalImages, int Level, double Alpha, double LossD, double LossG, double Penalty)
+public sealed record ProGanProgress(long Step, long ImagesShown, long TotalImages, int Level, double Alpha, double LossD, double LossG, double Penalty, long SkippedSteps = 0)
 {
     public int Resolution => ProGanConfig.Resolution(Level);
     public double Fraction => TotalImages == 0 ? 1 : (double)ImagesShown / TotalImages;
@@ -49,6 +49,11 @@ public sealed class ProGanTrainer : IDisposable
     public ProGanGenerator Ema { get; }
     public long Step { get; private set; }
     public long ImagesShown { get; private set; }
+    /// <summary>
+    /// Optimizer updates left out because a loss or gradient was not finite (libtorch's CPU conv backward under the
+    /// double backward, see <see cref="EqualizedConv2d"/>); the batch is dropped and the schedule goes on.
+    /// </summary>
+    public long SkippedSteps { get; private set; }
     public long TotalImages => Options.Schedule.TotalImages(Config.MaxLevel);
     public bool Done => ImagesShown >= TotalImages;
 
@@ -110,7 +115,8 @@ public sealed class ProGanTrainer : IDisposable
             loss.backward();
             (lossD, penalty) = (loss.item<float>(), gp.item<float>());
         }
-        optD.step();
+        bool finiteD = AllFinite(lossD, D);
+        if (finiteD) optD.step();
         using (NewDisposeScope())
         {
             var z = randn([n, Config.LatentDim], generator: gen).to(device);
@@ -119,11 +125,23 @@ public sealed class ProGanTrainer : IDisposable
             loss.backward();
             lossG = loss.item<float>();
         }
-        optG.step();
-        UpdateEma();
+        bool finiteG = AllFinite(lossG, G);
+        if (finiteG) optG.step();
+        if (finiteD && finiteG) UpdateEma();
+        else SkippedSteps++;
         Step++;
         ImagesShown += n;
-        return new ProGanProgress(Step, ImagesShown, TotalImages, level, alpha, lossD, lossG, penalty);
+        return new ProGanProgress(Step, ImagesShown, TotalImages, level, alpha, lossD, lossG, penalty, SkippedSteps);
+    }
+
+    /// <summary>Whether the loss and every gradient of <paramref name="module"/> are finite (one sum per parameter, one read back).</summary>
+    private static bool AllFinite(double loss, nn.Module module)
+    {
+        if (!double.IsFinite(loss)) return false;
+        using var _ = NewDisposeScope();
+        using var __ = no_grad();
+        var sums = module.parameters().Where(p => p.grad is not null).Select(p => p.grad!.sum()).ToArray();
+        return sums.Length == 0 || stack(sums).sum().isfinite().item<bool>();
     }
 
     private void UpdateEma()
@@ -167,7 +185,7 @@ public sealed class ProGanTrainer : IDisposable
         Weights.Save(Ema, Path.Combine(dir, "generator_ema.safetensors"));
         optG.save_state_dict(Path.Combine(dir, "optimizer_g.bin"));
         optD.save_state_dict(Path.Combine(dir, "optimizer_d.bin"));
-        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(new ProGanTrainState(Step, ImagesShown, Config, Options), Json));
+        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(new ProGanTrainState(Step, ImagesShown, Config, Options, SkippedSteps), Json));
         var latest = Path.Combine(root, "latest");
         File.WriteAllText(latest + ".tmp", name);
         File.Move(latest + ".tmp", latest, overwrite: true);
@@ -197,6 +215,7 @@ public sealed class ProGanTrainer : IDisposable
         trainer.optD.load_state_dict(Path.Combine(dir, "optimizer_d.bin"));
         trainer.Step = state.Step;
         trainer.ImagesShown = state.ImagesShown;
+        trainer.SkippedSteps = state.SkippedSteps;
         return trainer;
     }
 

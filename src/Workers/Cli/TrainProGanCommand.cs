@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
+using GanService.Core.Models;
 using GanService.Models;
 using GanService.Models.Data;
 using GanService.Models.ProGan;
@@ -76,7 +78,8 @@ public static class TrainProGanCommand
                 double ips = (p.ImagesShown - startImages) / Math.Max(run.Elapsed.TotalSeconds, 1e-9);
                 var eta = TimeSpan.FromSeconds((p.TotalImages - p.ImagesShown) / Math.Max(ips, 1e-9));
                 Console.WriteLine($"[{Bar(p.Fraction)}] step {p.Step} {p.Resolution,3}×{p.Resolution,-3} α {p.Alpha:F3}  kimg {p.ImagesShown / 1000.0,7:F1}/{p.TotalImages / 1000.0:F0}" +
-                                  $"  {ips,5:F0} img/s  lossD {p.LossD,7:F3}  lossG {p.LossG,7:F3}  gp {p.Penalty:F3}  ETA {eta:hh\\:mm\\:ss}");
+                                  $"  {ips,5:F0} img/s  lossD {p.LossD,7:F3}  lossG {p.LossG,7:F3}  gp {p.Penalty:F3}  ETA {eta:hh\\:mm\\:ss}" +
+                                  (p.SkippedSteps > 0 ? $"  skipped {p.SkippedSteps}" : ""));
             }
             if (lastSave.Elapsed.TotalMinutes >= minutes)
             {
@@ -92,7 +95,32 @@ public static class TrainProGanCommand
         }
         var sha = Weights.Save(trainer.Ema, Path.Combine(outDir, "generator.safetensors"));
         Console.WriteLine($"saved the EMA generator to {outDir} (sha256 {sha}) after {clock.Elapsed.TotalMinutes:F1} min");
+        var manifest = WriteManifest(outDir, dataset, sets, trainer, string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+        if (dataset == "emoji" && !args.Flag("no-eval"))
+            EvalCommand.EvaluateEmoji(outDir, manifest, data, sets, args.String("classifier", EvalCommand.EmojiClassifierPath), retrain: false);
         return 0;
+    }
+
+    /// <summary>The model.json that makes <paramref name="outDir"/> a model folder ./run.sh registers (family progan).</summary>
+    private static ModelManifest WriteManifest(string outDir, string dataset, IReadOnlyList<string> sets, ProGanTrainer trainer, string commandLine)
+    {
+        var name = Path.GetFileName(Path.GetFullPath(outDir).TrimEnd('/'));
+        var config = JsonSerializer.SerializeToElement(trainer.Config, ModelManifest.Json);
+        var manifest = new ModelManifest(
+            Name: name,
+            Kind: "generation",
+            Family: "progan",
+            IsDefault: false,
+            Resolution: trainer.Config.FinalResolution,
+            Labels: null,
+            Description: $"Progressive GAN trained by GanService on {dataset} ({string.Join(", ", sets)}), {trainer.Config.FinalResolution}×{trainer.Config.FinalResolution}, " +
+                         $"{trainer.ImagesShown / 1000.0:F0} kimg, EMA generator.",
+            Weights: "generator.safetensors",
+            Config: config,
+            Dataset: dataset,
+            TrainCommand: $"dotnet artifacts/bin/GanService.Workers/release/GanService.Workers.dll {commandLine}");
+        File.WriteAllText(Path.Combine(outDir, "model.json"), JsonSerializer.Serialize(manifest, ModelManifest.Json) + "\n");
+        return manifest;
     }
 
     private static string Bar(double fraction)
