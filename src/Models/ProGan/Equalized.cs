@@ -30,8 +30,8 @@ public sealed class EqualizedConv2d : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         // conv2d where oneDNN is on its best-tested path (input channels a multiple of 16, as every 3×3 conv here
-        // except the critic's last, whose input has the minibatch-stddev map appended): 50–100× faster than
-        // im2col at 64×64 (bench/GanService.Bench progan-conv). libtorch 2.10's CPU ConvolutionBackward can still
+        // except the critic's last, whose input has the minibatch-stddev map appended): 10–33× faster than im2col
+        // at 64×64 through the penalty's double backward (bench: GanService.Bench progan-conv). libtorch 2.10's CPU ConvolutionBackward can still
         // return a non-finite gradient now and then under the gradient penalty's double backward (1 step in 500
         // in a stress run); ProGanTrainer skips such a step. Other convs run as im2col (unfold) + matmul.
         using var scope = NewDisposeScope();
