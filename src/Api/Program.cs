@@ -26,6 +26,8 @@ app.MapGenerationsEndpoints();
 app.MapJobsEndpoints();
 app.MapModelsEndpoints();
 app.MapFilesEndpoints();
+app.MapDatasetsEndpoints();
+app.MapTrainingsEndpoints();
 app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
 
 app.Run();

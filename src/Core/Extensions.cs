@@ -28,6 +28,7 @@ public static class Extensions
         services.AddSingleton<IBlobStore, FileBlobStore>();
         services.AddSingleton<UrlSigner>();
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section);
+        services.AddOptions<Datasets.DatasetOptions>().BindConfiguration(Datasets.DatasetOptions.Section);
         services.AddScoped<ModelRegistry>();
         services.AddScoped<ApiKeyStore>();
         return services;

@@ -31,6 +31,7 @@ public static class Extensions
         services.AddSingleton<ModelCache>();
         services.AddSingleton<VersionCatalog>();
         services.AddScoped<IGenerationJob, GenerationJob>();
+        services.AddScoped<ITrainingJob, TrainingJob>();
         services.AddScoped<IJobQueue, HangfireJobQueue>();
         services.AddHostedService<Reconciler>();
         services.AddHostedService<WorkerPresence>();
@@ -46,6 +47,15 @@ public static class Extensions
             o.ServerName = WorkerPresence.Id;
             o.ShutdownTimeout = TimeSpan.FromSeconds(30);
         });
+        // Trainings hold a Hangfire thread for minutes to hours: their own server, so they never starve generation.
+        if (builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>()?.TrainingConcurrency is not 0)
+            services.AddHangfireServer((sp, o) =>
+            {
+                o.Queues = [Queues.ForKind(JobKinds.Training)];
+                o.WorkerCount = Math.Max(1, sp.GetRequiredService<IOptions<WorkerOptions>>().Value.TrainingConcurrency);
+                o.ServerName = WorkerPresence.Id + ":training";
+                o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            });
         return builder;
     }
 }

@@ -44,6 +44,15 @@ public sealed class WorkerOptions
     /// <summary>Load the default models at start, so the first job does not pay for it.</summary>
     public bool WarmDefaultModels { get; set; } = true;
 
+    /// <summary>Training jobs run at once by this worker (its own Hangfire server on the training queue); 0 takes none.</summary>
+    public int TrainingConcurrency { get; set; } = 1;
+
+    /// <summary>Where training jobs keep their checkpoints (one folder per job, removed when it ends).</summary>
+    public string CheckpointRoot { get; set; } = ".data/checkpoints";
+
+    /// <summary>A running training saves a checkpoint this often; a killed worker's retry resumes from it.</summary>
+    public int TrainingCheckpointSeconds { get; set; } = 300;
+
     /// <summary>Dynamic batching of sampling requests on the device thread.</summary>
     public Inference.BatchingOptions Batching { get; set; } = new();
 }

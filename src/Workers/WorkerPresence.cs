@@ -79,7 +79,9 @@ public sealed class WorkerPresence(
         var loaded = JsonSerializer.Serialize(cache.Loaded.Select(l => new { model = l.Model, version = l.Version }));
         var now = DateTimeOffset.UtcNow;
         var o = options.Value;
-        string[] queues = [Queues.ForKind(JobKinds.Generation)];
+        string[] queues = o.TrainingConcurrency > 0
+            ? [Queues.ForKind(JobKinds.Generation), Queues.ForKind(JobKinds.Training)]
+            : [Queues.ForKind(JobKinds.Generation)];
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO workers (id, device, device_name, device_memory_bytes, queues, concurrency, batching, loaded_models, started_at, heartbeat_at)
             VALUES ({Id}, {executor.DeviceName}, {name}, {memory}, {queues}, {o.Concurrency}, {o.Batching.Enabled}, {loaded}::jsonb, {startedAt}, {now})

@@ -88,6 +88,8 @@ public class ServiceHost : IAsyncLifetime
             ["Storage__SigningKey"] = SigningKey,
             ["Storage__Root"] = Path.Combine(Scratch, "blobs"),
             ["Models__Root"] = Path.Combine(Scratch, "models"),
+            ["Datasets__Root"] = Path.Combine(RepoRoot, ".data", "datasets"),
+            ["Worker__CheckpointRoot"] = Path.Combine(Scratch, "checkpoints"),
             ["Api__ApiKeyCacheSeconds"] = "1",
             // The shared hosts' tests fire bursts (the fuzzer) with one key; RateLimitTests has its own host with limits.
             ["Api__RateLimitPerSecond"] = "100000",

@@ -12,7 +12,8 @@ using Microsoft.Extensions.Options;
 namespace GanService.Api.Endpoints;
 
 /// <summary>Body of POST /v1/generations.</summary>
-/// <param name="Model">Generation model name (GET /v1/models); omitted means the default one.</param>
+/// <param name="Model">Generation model name (GET /v1/models); omitted means the default one. <c>name@version</c> pins a
+/// version (its 12 hex digits or full sha256); otherwise the model's current version serves.</param>
 /// <param name="Count">Number of images, 1..64. Image i uses seed + i.</param>
 /// <param name="Seed">64-bit seed; omitted means a random one, reported back in the job's input.</param>
 /// <param name="Label">Class to draw (one of the model's labels); omitted means label (seed + i) mod classes for image i.</param>
@@ -61,7 +62,9 @@ public static class GenerationsEndpoints
         var errors = new Dictionary<string, string[]>();
         var model = await catalog.ResolveAsync(request.Model, JobKinds.Generation, ct);
         if (model is null)
-            errors["model"] = [request.Model is null ? "No default generation model is registered." : $"Unknown generation model '{request.Model}'. GET /v1/models lists them."];
+            errors["model"] = [request.Model is null ? "No default generation model is registered."
+                : request.Model.Contains('@') ? $"Unknown generation model or version '{request.Model}': give name@version with the version's 12 hex digits or full sha256. GET /v1/models lists them."
+                : $"Unknown generation model '{request.Model}'. GET /v1/models lists them."];
         int count = request.Count ?? 1;
         if (count is < 1 or > MaxCount) errors["count"] = [$"count must be between 1 and {MaxCount}, got {count}."];
         double truncation = request.Truncation ?? 1.0;

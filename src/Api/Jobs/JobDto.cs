@@ -16,6 +16,8 @@ namespace GanService.Api.Jobs;
 /// <param name="Error">An RFC 9457 problem object when the job failed.</param>
 /// <param name="Device">Where it ran (cpu, cuda:0).</param>
 /// <param name="CancelAfter">From the Cancel-After header: if the job has not started by then, it is canceled.</param>
+/// <param name="Detail">Live figures of a long job: for a training its step, kimg, resolution, fade-in α, losses and
+/// images/s, and once done the registered version.</param>
 public sealed record JobDto(
     Guid Id,
     string Kind,
@@ -32,7 +34,8 @@ public sealed record JobDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Error,
     JobMetricsDto Metrics,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelAfter = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelAfter = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Detail = null);
 
 /// <param name="Url">Signed link, valid for Storage:LinkTtlSeconds.</param>
 /// <param name="Seed">The seed this image was drawn from: request seed + index.</param>

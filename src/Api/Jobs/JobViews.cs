@@ -29,7 +29,8 @@ public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOpti
             JsonDocument.Parse(job.Input).RootElement.Clone(),
             job.Progress, queuePosition, job.CreatedAt, job.StartedAt, job.CompletedAt, outputs,
             job.Error is null ? null : JsonDocument.Parse(job.Error).RootElement.Clone(),
-            new JobMetricsDto(job.QueueMs, job.RunMs, job.BatchImages), job.Device, job.CancelAfter);
+            new JobMetricsDto(job.QueueMs, job.RunMs, job.BatchImages), job.Device, job.CancelAfter,
+            job.Detail is null ? null : JsonDocument.Parse(job.Detail).RootElement.Clone());
     }
 
     private string BaseUrl()

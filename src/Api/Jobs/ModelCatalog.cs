@@ -7,7 +7,7 @@ namespace GanService.Api.Jobs;
 /// <summary>A servable model with its current version.</summary>
 public sealed record ModelInfo(
     string Name, string Kind, string Family, bool IsDefault, int Resolution, string[] Labels, string? Description,
-    Guid VersionId, string Version, string? Metrics);
+    Guid VersionId, string Version, string? Metrics, string Config, string Sha256);
 
 /// <summary>The registered models, read from Postgres and cached for a few seconds (validation runs on every POST).</summary>
 public sealed class ModelCatalog(GanDbContext db, IMemoryCache cache)
@@ -23,15 +23,30 @@ public sealed class ModelCatalog(GanDbContext db, IMemoryCache cache)
                 .OrderBy(x => x.m.Kind).ThenBy(x => x.m.Name)
                 .ToListAsync(ct);
             return rows.Select(x => new ModelInfo(x.m.Name, x.m.Kind, x.m.Family, x.m.IsDefault, x.m.Resolution, x.m.Labels,
-                x.m.Description, x.v.Id, x.v.Version, x.v.Metrics)).ToList();
+                x.m.Description, x.v.Id, x.v.Version, x.v.Metrics, x.v.Config, x.v.Sha256)).ToList();
         }))!;
 
-    /// <summary>The named model if it is of <paramref name="kind"/>, or that kind's default when no name is given.</summary>
+    /// <summary>Drops the cached list, so a model registered by this process is seen at once.</summary>
+    public void Invalidate() => cache.Remove("models");
+
+    /// <summary>
+    /// The named model if it is of <paramref name="kind"/>, or that kind's default when no name is given. A name of
+    /// the form <c>model@version</c> pins a version: its 12-hex-digit version or its full sha256 (any registered
+    /// version of the model, not only the current one).
+    /// </summary>
     public async Task<ModelInfo?> ResolveAsync(string? name, string kind, CancellationToken ct)
     {
         var all = await AllAsync(ct);
-        return name is null
-            ? all.FirstOrDefault(m => m.Kind == kind && m.IsDefault) ?? all.FirstOrDefault(m => m.Kind == kind)
-            : all.FirstOrDefault(m => m.Kind == kind && string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase));
+        if (name is null) return all.FirstOrDefault(m => m.Kind == kind && m.IsDefault) ?? all.FirstOrDefault(m => m.Kind == kind);
+        int at = name.IndexOf('@');
+        var model = all.FirstOrDefault(m => m.Kind == kind && string.Equals(m.Name, at < 0 ? name : name[..at], StringComparison.OrdinalIgnoreCase));
+        if (model is null || at < 0) return model;
+        var pin = name[(at + 1)..].ToLowerInvariant();
+        if (pin.Length is not (12 or 64) || !pin.All(Uri.IsHexDigit)) return null;
+        var version = await db.ModelVersions.AsNoTracking()
+            .Where(v => v.ModelName == model.Name && (pin.Length == 12 ? v.Version == pin : v.Sha256 == pin))
+            .Select(v => new { v.Id, v.Version, v.Metrics, v.Config, v.Sha256 })
+            .FirstOrDefaultAsync(ct);
+        return version is null ? null : model with { VersionId = version.Id, Version = version.Version, Metrics = version.Metrics, Config = version.Config, Sha256 = version.Sha256 };
     }
 }

@@ -18,6 +18,7 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             e.ToTable("jobs");
             e.Property(j => j.Input).HasColumnType("jsonb");
             e.Property(j => j.Error).HasColumnType("jsonb");
+            e.Property(j => j.Detail).HasColumnType("jsonb");
             e.HasMany(j => j.Outputs).WithOne().HasForeignKey(o => o.JobId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(j => new { j.ApiKeyId, j.IdempotencyKey }).IsUnique().HasFilter("idempotency_key IS NOT NULL");
             e.HasIndex(j => new { j.ApiKeyId, j.CreatedAt, j.Id });

@@ -13,6 +13,8 @@ public sealed class Job
     /// <summary>The validated input, as JSON (jsonb).</summary>
     public required string Input { get; set; }
     public double Progress { get; set; }
+    /// <summary>Live figures of a long job (a training's step, kimg, losses; jsonb).</summary>
+    public string? Detail { get; set; }
     /// <summary>RFC 9457 problem object (jsonb) when failed.</summary>
     public string? Error { get; set; }
     public string? IdempotencyKey { get; set; }

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using GanService.Core.Models;
 using GanService.Models;
-using GanService.Models.Data;
+using GanService.Workers.Training;
 using GanService.Models.ProGan;
 using static TorchSharp.torch;
 
@@ -29,30 +29,11 @@ public static class TrainProGanCommand
         set_num_threads(args.Int("threads", 2));
 
         var clock = Stopwatch.StartNew();
-        int channels;
-        Tensor images;
-        switch (dataset)
-        {
-            case "emoji":
-            {
-                var items = sets.SelectMany(s => Emoji.Catalog(Path.Combine(data, "emoji"), s)).ToList();
-                (images, var categories) = Emoji.Load(Path.Combine(data, "emoji"), items, resolution);
-                categories.Dispose();
-                channels = 3;
-                Console.WriteLine($"loaded {items.Count} emoji from {string.Join(", ", sets)} at {resolution}×{resolution} in {clock.ElapsedMilliseconds} ms");
-                break;
-            }
-            case "fashion-mnist":
-            {
-                if (resolution != 32) throw new ArgumentException("fashion-mnist is 32×32 (28×28 padded).");
-                (images, var labels) = FashionMnist.Load(Path.Combine(data, "fashion-mnist"), train: true, limit: args.Int("limit", 60_000));
-                labels.Dispose();
-                channels = 1;
-                Console.WriteLine($"loaded {images.shape[0]} Fashion-MNIST images in {clock.ElapsedMilliseconds} ms");
-                break;
-            }
-            default: throw new ArgumentException($"--dataset must be emoji or fashion-mnist, got '{dataset}'.");
-        }
+        if (dataset == "fashion-mnist" && resolution != 32) throw new ArgumentException("fashion-mnist is 32×32 (28×28 padded).");
+        var (images, classes) = TrainingData.Load(data, dataset, sets, resolution, limit: args.OptionalLong("limit") is { } l ? (int)l : null);
+        classes.Dispose();
+        int channels = (int)images.shape[1];
+        Console.WriteLine($"loaded {images.shape[0]} {dataset} images{(dataset == "emoji" ? $" from {string.Join(", ", sets)}" : "")} at {resolution}×{resolution} in {clock.ElapsedMilliseconds} ms");
         using var _images = images;
 
         using var trainer = ProGanTrainer.LatestCheckpoint(checkpoints) is not null && !args.Flag("fresh")
@@ -96,8 +77,7 @@ public static class TrainProGanCommand
         var sha = Weights.Save(trainer.Ema, Path.Combine(outDir, "generator.safetensors"));
         Console.WriteLine($"saved the EMA generator to {outDir} (sha256 {sha}) after {clock.Elapsed.TotalMinutes:F1} min");
         var manifest = WriteManifest(outDir, dataset, sets, trainer, string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
-        if (dataset == "emoji" && !args.Flag("no-eval"))
-            EvalCommand.EvaluateEmoji(outDir, manifest, data, sets, args.String("classifier", EvalCommand.EmojiClassifierPath), retrain: false);
+        if (!args.Flag("no-eval")) EvalCommand.Evaluate(outDir, manifest, data, sets, args.String("models", "models"), null, Console.Out);
         return 0;
     }
 

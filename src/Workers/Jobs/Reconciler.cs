@@ -51,7 +51,7 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
         {
             var staleCutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.StaleQueuedSeconds);
             wedged = await EnqueueAsync(db, queue,
-                $"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
+                $"SELECT * FROM jobs WHERE status = 'queued' AND kind = {JobKinds.Generation} AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
                 "Job {JobId} was delivered but never started; delivered it again", ct);
         }
         int orphans = await RecoverOrphansAsync(db, queue, ct);

@@ -98,6 +98,10 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("Detail")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("detail");
+
                     b.Property<string>("Device")
                         .HasColumnType("text")
                         .HasColumnName("device");
