@@ -7,6 +7,9 @@ public sealed class ApiOptions
     /// <summary>Largest JSON body accepted on a POST.</summary>
     public long MaxBodyBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Largest weights file POST /v1/models/import accepts.</summary>
+    public long MaxImportBytes { get; set; } = 256L * 1024 * 1024;
+
     /// <summary>Upper bound for Prefer: wait=N.</summary>
     public int MaxWaitSeconds { get; set; } = 60;
 

@@ -7,7 +7,7 @@ using Serilog;
 var verb = args.FirstOrDefault() ?? "run";
 GanService.Workers.LibTorchPath.EnsureOnLibraryPath();
 var rest = args.Length > 0 ? args[1..] : [];
-if (verb is not ("migrate" or "keys")) LibTorchPath.DisableNnpack();
+if (verb is not ("migrate" or "keys" or "export")) LibTorchPath.DisableNnpack();
 switch (verb)
 {
     case "device":
@@ -25,15 +25,19 @@ switch (verb)
     case "sample-grid": return SampleGridCommand.Run(CliArgs.Parse(rest));
     case "eval-dcgan": return EvalDcganCommand.Run(CliArgs.Parse(rest));
     case "eval": return EvalCommand.Run(CliArgs.Parse(rest));
-    case "migrate" or "keys":
+    case "migrate" or "keys" or "import" or "export":
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { ContentRootPath = AppContext.BaseDirectory });
         builder.AddWorkerLogging();
         builder.Services.AddGanCore(builder.Configuration);
         using var host = builder.Build();
-        return verb == "migrate"
-            ? await MigrateCommand.RunAsync(host.Services)
-            : await KeysCommand.RunAsync(host.Services, CliArgs.Parse(rest));
+        return verb switch
+        {
+            "migrate" => await MigrateCommand.RunAsync(host.Services),
+            "import" => await ImportExportCommands.ImportAsync(host.Services, CliArgs.Parse(rest)),
+            "export" => await ImportExportCommands.ExportAsync(host.Services, CliArgs.Parse(rest)),
+            _ => await KeysCommand.RunAsync(host.Services, CliArgs.Parse(rest)),
+        };
     }
     case "run":
     {
@@ -52,6 +56,6 @@ switch (verb)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|device|train-dcgan|train-progan|eval|eval-dcgan|sample-grid] [options]");
+        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|import|export|device|train-dcgan|train-progan|eval|eval-dcgan|sample-grid] [options]");
         return 2;
 }

@@ -33,6 +33,32 @@ public sealed class ModelRegistry(GanDbContext db, IOptions<StorageOptions> stor
         }
     }
 
+    /// <summary>
+    /// Registers imported weights (already validated against their family's network) as a new version of
+    /// <paramref name="name"/>: checks the name is free or the same family's generation model, and the labels fit the
+    /// network's classes (default "0", "1", …). Throws <see cref="ArgumentException"/> with the field as ParamName.
+    /// </summary>
+    public async Task<ModelVersion> ImportAsync(
+        string name, string family, string? description, string[]? labels, int resolution, int numClasses, string configJson,
+        string weightsPath, CancellationToken ct)
+    {
+        var existing = await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name, ct);
+        if (existing is not null && (existing.Family != family || existing.Kind != "generation"))
+            throw new ArgumentException($"Model '{name}' exists as a {existing.Family} {existing.Kind} model; pick another name.", "name");
+        if (numClasses == 0 && labels is { Length: > 0 })
+            throw new ArgumentException("This network is unconditional: it takes no labels.", "labels");
+        if (numClasses > 0 && labels is not null && labels.Length != numClasses)
+            throw new ArgumentException($"The network has {numClasses} classes; {labels.Length} labels were given.", "labels");
+        if (labels is not null && labels.Distinct(StringComparer.OrdinalIgnoreCase).Count() != labels.Length)
+            throw new ArgumentException("Labels must be distinct.", "labels");
+        var manifest = new ModelManifest(
+            name, "generation", family, IsDefault: false, resolution,
+            numClasses > 0 ? labels ?? Enumerable.Range(0, numClasses).Select(i => i.ToString()).ToArray() : null,
+            description ?? $"Imported {family} generator.", Path.GetFileName(weightsPath),
+            System.Text.Json.JsonDocument.Parse(configJson).RootElement.Clone(), Dataset: null, TrainCommand: null);
+        return await RegisterAsync(manifest, weightsPath, metrics: null, ct);
+    }
+
     public async Task<ModelVersion> RegisterAsync(ModelManifest manifest, string weightsPath, string? metrics, CancellationToken ct)
     {
         string sha;
