@@ -81,6 +81,36 @@ public sealed class FaultTests(FaultHost host)
         worker.Stop(TimeSpan.FromSeconds(20));
     }
 
+    [Fact]
+    public async Task Training_of_a_worker_killed_mid_run_resumes_from_its_checkpoint_on_the_next_worker()
+    {
+        var env = new Dictionary<string, string> { ["Worker__TrainingCheckpointSeconds"] = "1", ["Worker__OrphanSeconds"] = "5" };
+        var first = host.StartWorker(env);
+        var (response, job) = await host.Client.PostAsync("/v1/trainings",
+            """{"dataset":"fashion-mnist","name":"progan-killed","latentDim":8,"fmapBase":32,"fmapMax":8,"stableKimg":3,"fadeKimg":0.016,"batchSize":16,"seed":3,"evaluate":false}""");
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var id = Guid.Parse(job.GetProperty("id").GetString()!);
+        var latest = Path.Combine(host.Scratch, "checkpoints", "jobs", id.ToString("N"), "latest");
+        await ServiceHost.WaitUntilAsync(() => Task.FromResult(File.Exists(latest) && File.ReadAllText(latest).Trim() != "step-000000000"),
+            Patience, "a checkpoint of the training", host.Logs);
+        first.Kill();
+        long saved = long.Parse(File.ReadAllText(latest).Trim()["step-".Length..]);
+        Assert.True(saved > 0);
+        Assert.Equal("running", await Status(id));
+
+        using var second = host.StartWorker(env);
+        await ServiceHost.WaitUntilAsync(async () => await Status(id) == "succeeded", TimeSpan.FromMinutes(4), "the training to finish on the next worker", host.Logs);
+
+        var resumed = System.Text.RegularExpressions.Regex.Match(second.Log(), @"resumed from step (\d+)");
+        Assert.True(resumed.Success, "the second worker did not resume from a checkpoint:\n" + second.Log());
+        Assert.True(long.Parse(resumed.Groups[1].Value) >= saved, $"resumed at {resumed.Groups[1].Value}, the checkpoint seen before the kill was at {saved}");
+        var (_, done) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
+        Assert.InRange(done.GetProperty("detail").GetProperty("step").GetInt64(), 750, 760); // 12.05 kimg / 16
+        Assert.False(Directory.Exists(Path.GetDirectoryName(latest)), "checkpoints are removed once the version is registered");
+        Assert.Equal(1L, await host.ScalarAsync<long>("SELECT count(*) FROM models WHERE name = 'progan-killed'"));
+        second.Stop(TimeSpan.FromSeconds(20));
+    }
+
     [Theory]
     [InlineData(1, "succeeded")]
     [InlineData(3, "failed")]
