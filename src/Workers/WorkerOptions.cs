@@ -53,6 +53,9 @@ public sealed class WorkerOptions
     /// <summary>A running training saves a checkpoint this often; a killed worker's retry resumes from it.</summary>
     public int TrainingCheckpointSeconds { get; set; } = 300;
 
+    /// <summary>Real images a finished training is evaluated against (half are the reference, as many are generated).</summary>
+    public int EvaluationImages { get; set; } = Training.ImageModelEvaluation.MaxRealImages;
+
     /// <summary>Dynamic batching of sampling requests on the device thread.</summary>
     public Inference.BatchingOptions Batching { get; set; } = new();
 }

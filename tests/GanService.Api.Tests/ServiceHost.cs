@@ -90,6 +90,7 @@ public class ServiceHost : IAsyncLifetime
             ["Models__Root"] = Path.Combine(Scratch, "models"),
             ["Datasets__Root"] = Path.Combine(RepoRoot, ".data", "datasets"),
             ["Worker__CheckpointRoot"] = Path.Combine(Scratch, "checkpoints"),
+            ["Worker__EvaluationImages"] = "2000",
             ["Api__ApiKeyCacheSeconds"] = "1",
             // The shared hosts' tests fire bursts (the fuzzer) with one key; RateLimitTests has its own host with limits.
             ["Api__RateLimitPerSecond"] = "100000",

@@ -83,6 +83,8 @@ public sealed class TrainingsTests(ServiceHost host)
         Assert.Equal(version, byFullSha.GetProperty("modelVersion").GetString());
         var (badPin, problem) = await host.Client.PostAsync("/v1/generations", $$"""{"model":"{{name}}@000000000000"}""");
         Http.AssertProblem(badPin, problem, HttpStatusCode.BadRequest, "model");
+        var (truncated, truncationProblem) = await host.Client.PostAsync("/v1/generations", $$"""{"model":"{{name}}","truncation":0.5}""");
+        Http.AssertProblem(truncated, truncationProblem, HttpStatusCode.BadRequest, "truncation");
     }
 
     [Fact]

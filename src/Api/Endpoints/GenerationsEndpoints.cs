@@ -17,7 +17,8 @@ namespace GanService.Api.Endpoints;
 /// <param name="Count">Number of images, 1..64. Image i uses seed + i.</param>
 /// <param name="Seed">64-bit seed; omitted means a random one, reported back in the job's input.</param>
 /// <param name="Label">Class to draw (one of the model's labels); omitted means label (seed + i) mod classes for image i.</param>
-/// <param name="Truncation">Latent scale ψ in (0, 1]: lower trades variety for typicality.</param>
+/// <param name="Truncation">Latent scale ψ in (0, 1]: lower trades variety for typicality (DCGAN models; ProGAN models
+/// normalise z and take only 1).</param>
 /// <param name="Format">png, webp or jpeg.</param>
 public sealed record GenerationRequest(
     string? Model = null,
@@ -69,6 +70,10 @@ public static class GenerationsEndpoints
         if (count is < 1 or > MaxCount) errors["count"] = [$"count must be between 1 and {MaxCount}, got {count}."];
         double truncation = request.Truncation ?? 1.0;
         if (!(truncation > 0 && truncation <= 1)) errors["truncation"] = [$"truncation must be in (0, 1], got {truncation}."];
+        // ProGAN pixel-normalises z before its first layer, so scaling z (the truncation trick as done here) would
+        // change nothing: refuse it rather than accept a parameter that is silently ignored.
+        else if (truncation != 1.0 && model is { Family: "progan" })
+            errors["truncation"] = [$"Model '{model.Name}' (progan) normalises its latent, so truncation has no effect on it; omit it or send 1."];
         string format = (request.Format ?? "png").ToLowerInvariant();
         if (!ImageFormats.ContentTypes.ContainsKey(format)) errors["format"] = [$"format must be one of {string.Join(", ", ImageFormats.ContentTypes.Keys)}, got '{request.Format}'."];
         string? label = null;

@@ -90,7 +90,9 @@ public static class ImageGeneratorEvaluation
         {
             long size = Math.Min(BatchSize, count - start);
             var seeds = Enumerable.Range(0, (int)size).Select(i => start + i).ToArray();
-            var images = generator.Generate(Latents.ForSeeds(seeds, generator.LatentDim), null).clamp(-1, 1);
+            var z = Latents.ForSeeds(seeds, generator.LatentDim);
+            // ProGAN computes images one at a time in eval mode (batch invariance for serving); here a batch is fine.
+            var images = (generator is ProGan.ProGanGenerator p ? p.ForwardBatched(z) : generator.Generate(z, null)).clamp(-1, 1);
             if (images.isnan().any().item<bool>())
                 throw new InvalidOperationException($"the generator returned NaN pixels for seeds {start}..{start + size - 1}.");
             batches.Add(classifier.Features(images));

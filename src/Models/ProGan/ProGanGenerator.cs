@@ -68,11 +68,19 @@ public sealed class ProGanGenerator : nn.Module<Tensor, Tensor>, IImageGenerator
     /// <param name="level">0 (4×4) … MaxLevel.</param>
     /// <param name="alpha">Fade-in of the newest level, in [0, 1].</param>
     /// <returns>[N, Channels, 4·2^level, 4·2^level].</returns>
-    public Tensor Forward(Tensor z, int level, double alpha)
+    public Tensor Forward(Tensor z, int level, double alpha) => Forward(z, level, alpha, batched: training);
+
+    /// <summary>
+    /// The final-resolution images of a whole batch in one pass, in any mode: for evaluation, where thousands of
+    /// images are drawn and a ~1e-6 dependence on the batch does not matter. Serving uses <see cref="forward"/>.
+    /// </summary>
+    public Tensor ForwardBatched(Tensor z) => Forward(z, Config.MaxLevel, 1.0, batched: true);
+
+    private Tensor Forward(Tensor z, int level, double alpha, bool batched)
     {
         if (level < 0 || level > Config.MaxLevel) throw new ArgumentOutOfRangeException(nameof(level), $"level must be 0..{Config.MaxLevel}.");
         if (z.dim() != 2 || z.shape[1] != Config.LatentDim) throw new ArgumentException($"z must be [N, {Config.LatentDim}].");
-        if (!training && z.shape[0] > 1) return PerSample(z, level, alpha);
+        if (!batched && z.shape[0] > 1) return PerSample(z, level, alpha);
         using var scope = NewDisposeScope();
         long c0 = Config.FeatureMaps(0);
         var x = PixelNorm(z.view(z.shape[0], Config.LatentDim, 1, 1)).view(z.shape[0], Config.LatentDim);

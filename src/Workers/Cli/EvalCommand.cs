@@ -35,7 +35,9 @@ public static class EvalCommand
     }
 
     /// <summary>Scores the generator in <paramref name="modelDir"/> on its dataset and writes metrics.json; null when it cannot be scored.</summary>
-    public static string? Evaluate(string modelDir, ModelManifest manifest, string dataRoot, IReadOnlyList<string> sets, string modelsRoot, string? outPath, TextWriter log)
+    /// <param name="realImages">At most this many real images (half reference, half floor; as many generated).</param>
+    public static string? Evaluate(string modelDir, ModelManifest manifest, string dataRoot, IReadOnlyList<string> sets, string modelsRoot, string? outPath, TextWriter log,
+        int realImages = ImageModelEvaluation.MaxRealImages)
     {
         var sw = Stopwatch.StartNew();
         string dataset = manifest.Dataset!;
@@ -46,7 +48,7 @@ public static class EvalCommand
             log.WriteLine($"not evaluated: {why}");
             return null;
         }
-        var (images, classes) = TrainingData.Load(dataRoot, dataset, sets, generator.ImageSize, limit: ImageModelEvaluation.MaxRealImages);
+        var (images, classes) = TrainingData.Load(dataRoot, dataset, sets, generator.ImageSize, limit: realImages);
         using var _i = images;
         using var _c = classes;
         var heldOut = ImageModelEvaluation.HeldOut(dataset, dataRoot, images, classes);

@@ -219,7 +219,7 @@ public sealed class TrainingJob(
             TrainCommand: $"POST /v1/trainings {job.Input}");
         File.WriteAllText(Path.Combine(modelDir, "model.json"), JsonSerializer.Serialize(manifest, ModelManifest.Json));
         string? metrics = input.Evaluate
-            ? EvalCommand.Evaluate(modelDir, manifest, dataRoot, input.Sets, Path.GetFullPath(models.Value.Root), null, TextWriter.Null)
+            ? EvalCommand.Evaluate(modelDir, manifest, dataRoot, input.Sets, Path.GetFullPath(models.Value.Root), null, TextWriter.Null, options.Value.EvaluationImages)
             : null;
         var version = await registry.RegisterAsync(manifest, weights, metrics, ct);
 
