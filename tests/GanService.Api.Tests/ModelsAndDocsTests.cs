@@ -30,6 +30,26 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
     }
 
     [Fact]
+    public async Task The_shipped_emoji_progan_serves_64_px_colour_images_deterministically_and_carries_its_evaluation()
+    {
+        var (_, models) = await host.Client.GetJsonAsync("/v1/models");
+        var progan = Assert.Single(models.EnumerateArray(), m => m.GetProperty("name").GetString() == "progan-emoji");
+        Assert.Equal("progan", progan.GetProperty("family").GetString());
+        Assert.Equal(64, progan.GetProperty("resolution").GetInt32());
+        var metrics = progan.GetProperty("metrics");
+        double fd = metrics.GetProperty("frechetDistance").GetDouble();
+        Assert.True(fd < metrics.GetProperty("frechetDistanceUntrained").GetDouble() / 2, $"FD {fd} is not far below the untrained generator's");
+        Assert.True(fd > metrics.GetProperty("frechetDistanceFloor").GetDouble());
+
+        var job = await host.Client.GenerateAsync("""{"model":"progan-emoji","count":3,"seed":100}""");
+        var third = await host.Client.DownloadAsync(job.GetProperty("outputs")[2]);
+        Assert.Equal((64, 64), Http.PngSize(third));
+        Assert.True(third[25] is 2 or 6, $"PNG colour type {third[25]}: expected RGB or RGBA"); // IHDR colour type
+        var alone = await host.Client.GenerateAsync("""{"model":"progan-emoji","count":1,"seed":102}""");
+        Assert.Equal(Http.Sha(third), Http.Sha(await host.Client.DownloadAsync(alone.GetProperty("outputs")[0])));
+    }
+
+    [Fact]
     public async Task Models_version_is_the_one_jobs_report()
     {
         var (_, models) = await host.Client.GetJsonAsync("/v1/models");
