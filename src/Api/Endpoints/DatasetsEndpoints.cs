@@ -1,5 +1,6 @@
 using GanService.Api.Auth;
 using GanService.Core.Datasets;
+using GanService.Models;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 

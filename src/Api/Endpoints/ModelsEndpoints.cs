@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using GanService.Api.Auth;
 using GanService.Api.Jobs;
 using GanService.Core.Data;
@@ -30,11 +29,8 @@ public sealed record ModelDto(
     string Sha256,
     JsonElement Config);
 
-public static partial class ModelsEndpoints
+public static class ModelsEndpoints
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]
-    private static partial Regex ModelName();
-
     public static IEndpointRouteBuilder MapModelsEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/models").WithTags("Models");
@@ -98,7 +94,7 @@ public static partial class ModelsEndpoints
         string family = form["family"].ToString().Trim();
         string config = form["config"].ToString();
         var weights = form.Files.GetFile("weights");
-        if (!ModelName().IsMatch(name)) errors["name"] = [$"name must be 2..63 characters of a-z, 0-9 and '-', starting with a letter or digit, got '{name}'."];
+        if (ModelNames.Problem(name) is { } badName) errors["name"] = [badName];
         if (!ModelImport.Families.Contains(family)) errors["family"] = [$"family must be one of {string.Join(", ", ModelImport.Families)}, got '{family}'."];
         if (string.IsNullOrWhiteSpace(config)) errors["config"] = ["config (the network's hyperparameters as JSON) is required."];
         if (weights is null || weights.Length == 0) errors["weights"] = ["weights (a safetensors file) is required and must not be empty."];

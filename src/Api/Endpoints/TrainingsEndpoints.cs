@@ -1,11 +1,11 @@
 using System.ComponentModel;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using GanService.Api.Auth;
 using GanService.Api.Infrastructure;
 using GanService.Api.Jobs;
 using GanService.Core.Data;
 using GanService.Core.Datasets;
+using GanService.Models;
 using GanService.Core.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -40,13 +40,10 @@ public sealed record TrainingRequest(
     [property: DefaultValue(true)] bool? Progressive = null,
     [property: DefaultValue(true)] bool? Evaluate = null);
 
-public static partial class TrainingsEndpoints
+public static class TrainingsEndpoints
 {
     public const double MaxKimg = 10_000;
     public static IReadOnlyList<string> Families { get; } = ["progan"];
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{1,62}$")]
-    private static partial Regex ModelName();
 
     public static IEndpointRouteBuilder MapTrainingsEndpoints(this IEndpointRouteBuilder app)
     {
@@ -111,8 +108,8 @@ public static partial class TrainingsEndpoints
         if (!(fade >= 0 && fade <= MaxKimg)) errors["fadeKimg"] = [$"fadeKimg must be in [0, {MaxKimg}], got {fade}."];
 
         string name = (request.Name ?? $"{family}-{dataset?.Name ?? request.Dataset}").Trim();
-        if (!ModelName().IsMatch(name))
-            errors["name"] = [$"name must be 2..63 characters of a-z, 0-9 and '-', starting with a letter or digit, got '{name}'."];
+        if (ModelNames.Problem(name) is { } badName)
+            errors["name"] = [badName];
         else if (await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name, ct) is { } existing
                  && (existing.Family != family || existing.Kind != JobKinds.Generation))
             errors["name"] = [$"Model '{name}' exists as a {existing.Family} {existing.Kind} model; pick another name."];

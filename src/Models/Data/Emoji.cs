@@ -26,13 +26,6 @@ public static class Emoji
         ["1F3FB"] = "light", ["1F3FC"] = "medium-light", ["1F3FD"] = "medium", ["1F3FE"] = "medium-dark", ["1F3FF"] = "dark",
     };
 
-    public static string Licence(string set) => set switch
-    {
-        "google" => "Apache-2.0 (Noto Emoji, Google)",
-        "twitter" => "CC-BY-4.0 (Twemoji, Twitter)",
-        _ => "unknown",
-    };
-
     /// <summary>Every image of <paramref name="set"/> under <paramref name="root"/> (the emoji folder) that exists on disk.</summary>
     public static List<EmojiItem> Catalog(string root, string set)
     {

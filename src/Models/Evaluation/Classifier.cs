@@ -86,6 +86,18 @@ public sealed class Classifier : Module<Tensor, Tensor>
         return functional.relu(fc1.forward(x.flatten(1))).MoveToOuterDisposeScope();
     }
 
+    /// <summary>Features [N, 128] of any number of images, <paramref name="batchSize"/> at a time under inference mode (switches to eval).</summary>
+    public Tensor FeaturesInBatches(Tensor images, int batchSize = 500)
+    {
+        eval();
+        using var _ = inference_mode();
+        using var scope = NewDisposeScope();
+        var batches = new List<Tensor>();
+        for (long start = 0; start < images.shape[0]; start += batchSize)
+            batches.Add(Features(images.narrow(0, start, Math.Min(batchSize, images.shape[0] - start))));
+        return cat(batches, 0).MoveToOuterDisposeScope();
+    }
+
     /// <param name="features">[N, 128] from <see cref="Features"/>, so one pass gives both features and logits.</param>
     /// <returns>[N, NumClasses] logits.</returns>
     public Tensor Logits(Tensor features) => fc2.forward(dropout.forward(features));

@@ -36,12 +36,12 @@ public static class DcganEvaluation
         if (classes != classifier.Config.NumClasses || generator.Config.Channels != classifier.Config.Channels || generator.Config.ImageSize != classifier.Config.ImageSize)
             throw new ArgumentException("the generator must be a conditional 10-class 1×32×32 model, like DcganConfig.Fashion32.");
 
-        var testFeatures = Features(classifier, testImages);
+        var testFeatures = classifier.FeaturesInBatches(testImages, BatchSize);
         IReadOnlyDictionary<string, double> realPerLabel;
         // The same classifier on the real test images, per label: the reference the generated figures compare to.
         using (var realPredicted = PredictFrom(classifier, testFeatures)) (realPerLabel, _) = LabelAccuracy(realPredicted, testLabels, classes);
         using var testStats = StatisticsOf(testFeatures);
-        using var floorStats = StatisticsOf(Features(classifier, trainSubset));
+        using var floorStats = StatisticsOf(classifier.FeaturesInBatches(trainSubset, BatchSize));
         var (features, predicted) = Generated(generator, classifier, testLabels);
         using var generatedStats = StatisticsOf(features);
         IReadOnlyDictionary<string, double> perLabel;
@@ -65,18 +65,6 @@ public static class DcganEvaluation
     static FeatureStatistics StatisticsOf(Tensor features)
     {
         using (features) return FeatureStatistics.Of(features);
-    }
-
-    /// <summary>Classifier features [N, 128] of real images, batched under inference mode.</summary>
-    public static Tensor Features(Classifier classifier, Tensor images)
-    {
-        classifier.eval();
-        using var _ = inference_mode();
-        var batches = new List<Tensor>();
-        using var scope = NewDisposeScope();
-        for (long start = 0; start < images.shape[0]; start += BatchSize)
-            batches.Add(classifier.Features(images.narrow(0, start, Math.Min(BatchSize, images.shape[0] - start))));
-        return cat(batches, 0).MoveToOuterDisposeScope();
     }
 
     /// <summary>Generates image i with seed i and label <c>labels[i]</c>; returns its features [N, 128] and predicted labels [N].</summary>

@@ -43,8 +43,8 @@ public static class ImageGeneratorEvaluation
         using var halfA = real.index_select(0, perm.narrow(0, 0, n));
         using var halfB = real.index_select(0, perm.narrow(0, n, n));
 
-        using var featuresB = Features(classifier, halfB);
-        using var featuresA = Features(classifier, halfA);
+        using var featuresB = classifier.FeaturesInBatches(halfB, BatchSize);
+        using var featuresA = classifier.FeaturesInBatches(halfA, BatchSize);
         using var statsB = FeatureStatistics.Of(featuresB);
         using var statsA = FeatureStatistics.Of(featuresA);
         using var generated = Generated(generator, classifier, n);
@@ -64,18 +64,6 @@ public static class ImageGeneratorEvaluation
             shareGenerated,
             shareReal,
             tv);
-    }
-
-    /// <summary>Classifier features [N, 128] of <paramref name="images"/>, batched under inference mode.</summary>
-    public static Tensor Features(Classifier classifier, Tensor images)
-    {
-        classifier.eval();
-        using var _ = inference_mode();
-        using var scope = NewDisposeScope();
-        var batches = new List<Tensor>();
-        for (long start = 0; start < images.shape[0]; start += BatchSize)
-            batches.Add(classifier.Features(images.narrow(0, start, Math.Min(BatchSize, images.shape[0] - start))));
-        return cat(batches, 0).MoveToOuterDisposeScope();
     }
 
     /// <summary>Features [count, 128] of images generated with seeds 0 … count−1, clamped to [−1, 1] as serving quantises them.</summary>

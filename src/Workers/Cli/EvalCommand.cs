@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using GanService.Core.Datasets;
 using GanService.Core.Models;
 using GanService.Models;
 using GanService.Models.Evaluation;

@@ -1,4 +1,4 @@
-using GanService.Core.Datasets;
+using GanService.Models.Data;
 using GanService.Models;
 using GanService.Models.Evaluation;
 using static TorchSharp.torch;
@@ -20,8 +20,8 @@ public static class ImageModelEvaluation
     /// <summary>The classifier a dataset's generators are scored with, and its config.</summary>
     public static (string Path, ClassifierConfig Config, IReadOnlyList<string> Classes) ClassifierFor(string dataset, string modelsRoot) => dataset switch
     {
-        DatasetCatalog.Emoji => (Path.Combine(modelsRoot, "emoji-classifier", "classifier.safetensors"), ClassifierConfig.Emoji64, DatasetCatalog.EmojiCategories),
-        DatasetCatalog.FashionMnist => (Path.Combine(modelsRoot, "fashion-classifier", "classifier.safetensors"), ClassifierConfig.Fashion, DatasetCatalog.FashionLabels),
+        DatasetCatalog.Emoji => (Path.Combine(modelsRoot, "emoji-classifier", "classifier.safetensors"), ClassifierConfig.Emoji64, Emoji.Categories),
+        DatasetCatalog.FashionMnist => (Path.Combine(modelsRoot, "fashion-classifier", "classifier.safetensors"), ClassifierConfig.Fashion, FashionMnist.Labels),
         _ => throw new ArgumentException($"no classifier for dataset '{dataset}'."),
     };
 

@@ -1,4 +1,4 @@
-using GanService.Core.Datasets;
+using GanService.Models;
 using GanService.Models.Data;
 using static TorchSharp.torch;
 

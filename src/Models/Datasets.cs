@@ -1,12 +1,4 @@
-namespace GanService.Core.Datasets;
-
-public sealed class DatasetOptions
-{
-    public const string Section = "Datasets";
-
-    /// <summary>Where scripts/fetch-datasets.sh puts the datasets (one folder each).</summary>
-    public string Root { get; set; } = ".data/datasets";
-}
+namespace GanService.Models;
 
 /// <summary>One part of a dataset with its own source and licence (the emoji sets).</summary>
 /// <param name="Images">Image files on disk; 0 when not fetched.</param>
@@ -21,7 +13,7 @@ public sealed record DatasetInfo(
 
 /// <summary>
 /// The registry of training datasets: what each is, where it comes from under which licence, and whether
-/// scripts/fetch-datasets.sh has put it under <see cref="DatasetOptions.Root"/> on this machine.
+/// scripts/fetch-datasets.sh has put it under the datasets folder (Datasets:Root) on this machine.
 /// </summary>
 public static class DatasetCatalog
 {
@@ -29,16 +21,6 @@ public static class DatasetCatalog
     public const string Emoji = "emoji";
 
     public static IReadOnlyList<string> Names { get; } = [FashionMnist, Emoji];
-
-    public static IReadOnlyList<string> FashionLabels { get; } =
-        ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle-boot"];
-
-    /// <summary>emoji.json's categories in a fixed order ("Component", bare skin-tone swatches, is left out).</summary>
-    public static IReadOnlyList<string> EmojiCategories { get; } =
-    [
-        "Smileys & Emotion", "People & Body", "Animals & Nature", "Food & Drink", "Travel & Places",
-        "Activities", "Objects", "Symbols", "Flags",
-    ];
 
     public static IReadOnlyList<(string Name, string Source, string Licence)> EmojiSets { get; } =
     [
@@ -54,7 +36,7 @@ public static class DatasetCatalog
         FashionMnist => new DatasetInfo(
             FashionMnist,
             "Zalando's Fashion-MNIST: 60,000 train + 10,000 test grey 28×28 article images in 10 classes (padded to 32×32 for training).",
-            32, 1, FashionLabels,
+            32, 1, Data.FashionMnist.Labels,
             "Debian package dataset-fashion-mnist", "MIT (© 2017 Zalando SE)", "./scripts/fetch-datasets.sh",
             File.Exists(Path.Combine(root, FashionMnist, "train-images-idx3-ubyte.gz")), []),
         Emoji => EmojiInfo(root),
@@ -73,7 +55,7 @@ public static class DatasetCatalog
         return new DatasetInfo(
             Emoji,
             "Emoji art at 64×64 composited on white, with Unicode names, categories and skin tones, one set per vendor.",
-            64, 3, EmojiCategories,
+            64, 3, Data.Emoji.Categories,
             "npm emoji-datasource-* 16.0.0", "per set (see sets)", "./scripts/fetch-datasets.sh emoji",
             sets.Any(s => s.Fetched), sets);
     }
