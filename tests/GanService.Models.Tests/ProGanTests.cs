@@ -11,6 +11,22 @@ public sealed class ProGanTests
     private static readonly ProGanConfig Small = new(FinalResolution: 32, Channels: 3, LatentDim: 16, FmapBase: 64, FmapMax: 16);
 
     [Fact]
+    public void Upsample2x_is_nearest_neighbour_and_its_gradient_sums_each_2x2_block()
+    {
+        manual_seed(3);
+        using var x = randn(2, 3, 5, 4, requires_grad: true);
+        using var y = ProGanOps.Upsample2x(x);
+        using var expected = nn.functional.interpolate(x.detach(), scale_factor: [2, 2], mode: InterpolationMode.Nearest);
+        Assert.Equal(new long[] { 2, 3, 10, 8 }, y.shape);
+        Assert.True(y.detach().eq(expected).all().item<bool>());
+        // d(Σ w·y)/dx is the sum of w over each pixel's 2×2 block.
+        using var w = randn(2, 3, 10, 8);
+        y.mul(w).sum().backward();
+        using var blockSums = nn.functional.avg_pool2d(w, 2).mul(4);
+        Assert.True(x.grad!.allclose(blockSums, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
     public void Every_level_gives_its_resolution_in_both_networks()
     {
         manual_seed(1);
