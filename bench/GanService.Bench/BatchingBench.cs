@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using GanService.Models;
 using GanService.Models.Dcgan;
+using TorchSharp;
 using static TorchSharp.torch;
 using Generator = GanService.Models.Dcgan.Generator;
 
@@ -43,18 +44,20 @@ public static class BatchingBench
         var weights = Env("BENCH_WEIGHTS", "models/dcgan-fashion/generator.safetensors");
         int threads = int.Parse(Env("BENCH_TORCH_THREADS", "0"));
         if (threads > 0) set_num_threads(threads);
+        var (device, deviceName) = Devices.Choose(Env("BENCH_DEVICE", "auto"));
         var configs = new (string Name, DcganConfig Config, string? Weights)[]
         {
             ("dcgan-fashion 32×32 grey (shipped)", DcganConfig.Fashion32, weights),
             ("DCGAN reference 64×64 RGB (random weights)", DcganConfig.Reference64, null),
         };
-        Console.WriteLine($"raw forward throughput, {get_num_threads()} torch threads, median of repeats");
+        Console.WriteLine($"raw forward throughput on {deviceName}{(device.type == DeviceType.CPU ? $", {get_num_threads()} torch threads" : "")}, median of repeats (latents made on the CPU, pixels back on the CPU)");
         Console.WriteLine("| generator | batch | median ms | images/s | per image vs batch 1 |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
         foreach (var (name, config, path) in configs)
         {
             using var g = new Generator(config);
             if (path is not null) Weights.Load(g, path);
+            g.to(device);
             g.eval();
             double? single = null;
             foreach (int batch in new[] { 1, 8, 64, 256 })
@@ -69,9 +72,9 @@ public static class BatchingBench
                     using (NewDisposeScope())
                     using (inference_mode())
                     {
-                        var z = Latents.ForSeeds(seeds, config.LatentDim);
-                        var y = labels is null ? null : tensor(labels);
-                        _ = g.forward(z, y).add(1).mul(127.5).to(ScalarType.Byte).data<byte>().ToArray();
+                        var z = Latents.ForSeeds(seeds, config.LatentDim).to(device);
+                        var y = labels is null ? null : tensor(labels).to(device);
+                        _ = g.forward(z, y).add(1).mul(127.5).to(ScalarType.Byte).cpu().data<byte>().ToArray();
                     }
                     if (r >= 2) times.Add(sw.Elapsed.TotalMilliseconds);
                 }

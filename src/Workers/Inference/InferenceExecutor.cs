@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GanService.Core.Data;
+using GanService.Models;
 using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -52,7 +53,7 @@ public sealed class InferenceExecutor : IDisposable
         this.log = log;
         this.cache = cache;
         batching = options.Value.Batching;
-        (Device, DeviceName) = Choose(options.Value.Device);
+        (Device, DeviceName) = Devices.Choose(options.Value.Device);
         // CPU threads for the forward passes. Auto (0): a quarter of the cores, at least one. The Api, Postgres and the
         // job plumbing need the rest, and libtorch's idle OpenMP threads spin: on this 2-core machine 1 thread gave
         // 23–33 jobs/s at 64 clients against 19–26 with libtorch's default of 2 (docs/bench-batching-2026-11-28.log).
@@ -62,21 +63,6 @@ public sealed class InferenceExecutor : IDisposable
         thread.Start();
         log.LogInformation("Inference executor on {Device} ({Threads} torch threads), batching {Batching} (max {MaxBatch} images, {DelayMs} ms delay)",
             DeviceName, get_num_threads(), batching.Enabled ? "on" : "off", batching.MaxBatchSize, batching.MaxQueueDelayMs);
-    }
-
-    private static (Device, string) Choose(string setting)
-    {
-        setting = setting.Trim().ToLowerInvariant();
-        if (setting == "cpu") return (CPU, "cpu");
-        bool cudaOk = cuda.is_available();
-        if (setting == "auto") return cudaOk ? (CUDA, "cuda:0") : (CPU, "cpu");
-        if (setting.StartsWith("cuda", StringComparison.Ordinal))
-        {
-            if (!cudaOk) throw new InvalidOperationException($"Worker:Device is '{setting}' but libtorch finds no CUDA device.");
-            int index = setting.Length > 5 ? int.Parse(setting[5..]) : 0;
-            return (new Device(DeviceType.CUDA, index), $"cuda:{index}");
-        }
-        throw new ArgumentException($"Worker:Device must be auto, cpu, cuda or cuda:N, not '{setting}'.");
     }
 
     /// <summary>Runs <paramref name="fn"/> on the device thread and returns its result.</summary>

@@ -1,0 +1,25 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GanService.Models;
+
+/// <summary>Where models run: <c>auto</c> (the first CUDA device when libtorch finds one, else the CPU), <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+public static class Devices
+{
+    public static (Device Device, string Name) Choose(string setting)
+    {
+        setting = setting.Trim().ToLowerInvariant();
+        if (setting == "cpu") return (CPU, "cpu");
+        bool cudaOk = cuda.is_available();
+        if (setting == "auto") return cudaOk ? (new Device(DeviceType.CUDA, 0), "cuda:0") : (CPU, "cpu");
+        if (setting == "cuda" || setting.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!cudaOk) throw new InvalidOperationException($"The device is '{setting}' but libtorch finds no CUDA device.");
+            int index = setting.Length > 5 && int.TryParse(setting[5..], out var i) && i >= 0 ? i
+                : setting.Length > 5 ? throw new ArgumentException($"The device must be auto, cpu, cuda or cuda:N, not '{setting}'.") : 0;
+            if (index >= cuda.device_count()) throw new ArgumentException($"The device is '{setting}' but libtorch finds {cuda.device_count()} CUDA device(s).");
+            return (new Device(DeviceType.CUDA, index), $"cuda:{index}");
+        }
+        throw new ArgumentException($"The device must be auto, cpu, cuda or cuda:N, not '{setting}'.");
+    }
+}
