@@ -64,7 +64,10 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
     /// <summary>
     /// Jobs left `running` by a worker that is gone (no heartbeat for Worker:OrphanSeconds) and that nobody else
     /// picked up: a final attempt whose failure could not be recorded (Postgres down at that moment), or a delivery
-    /// Hangfire no longer holds. They are queued again, or failed once their attempts are used up.
+    /// Hangfire no longer holds. They are queued again, or failed once their attempts are used up. A job handed out
+    /// again less than OrphanSeconds ago is left alone: its started_at is still the first start's, and the worker
+    /// that has just claimed it may not have written its first heartbeat yet (this sweep in another process once
+    /// took such a job for an orphan a second time, and it ran twice).
     /// </summary>
     private async Task<int> RecoverOrphansAsync(GanDbContext db, IJobQueue queue, CancellationToken ct)
     {
@@ -72,6 +75,7 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
         var orphans = await db.Jobs.FromSql($"""
             SELECT j.* FROM jobs j
             WHERE j.status = 'running' AND j.started_at < {cutoff}
+              AND (j.enqueued_at IS NULL OR j.enqueued_at < {cutoff})
               AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = j.worker AND w.heartbeat_at > {cutoff})
             ORDER BY j.created_at LIMIT 100 FOR UPDATE OF j SKIP LOCKED
             """).AsNoTracking().Select(j => new { j.Id, j.Kind, j.Attempts, j.Worker }).ToListAsync(ct);
