@@ -4,7 +4,9 @@ using System.Text.Json;
 using GanService.Core.Models;
 using GanService.Models;
 using GanService.Workers.Training;
+using GanService.Models.Evaluation;
 using GanService.Models.ProGan;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GanService.Workers.Cli;
@@ -27,6 +29,7 @@ public static class TrainProGanCommand
         double minutes = double.Parse(args.String("checkpoint-minutes", "5"), CultureInfo.InvariantCulture);
         int logEvery = Math.Max(1, args.Int("log-every", 20));
         set_num_threads(args.Int("threads", 2));
+        var (device, deviceName) = Devices.Choose(args.String("device", "auto"));
 
         var clock = Stopwatch.StartNew();
         if (dataset == "fashion-mnist" && resolution != 32) throw new ArgumentException("fashion-mnist is 32×32 (28×28 padded).");
@@ -37,7 +40,7 @@ public static class TrainProGanCommand
         using var _images = images;
 
         using var trainer = ProGanTrainer.LatestCheckpoint(checkpoints) is not null && !args.Flag("fresh")
-            ? ProGanTrainer.Resume(checkpoints)
+            ? ProGanTrainer.Resume(checkpoints, device)
             : new ProGanTrainer(
                 new ProGanConfig(FinalResolution: resolution, Channels: channels, LatentDim: args.Int("latent", 128), FmapBase: args.Int("fmap-base", 2048), FmapMax: args.Int("fmap-max", 128)),
                 new ProGanTrainOptions(
@@ -46,14 +49,72 @@ public static class TrainProGanCommand
                         double.Parse(args.String("fade-kimg", "30"), CultureInfo.InvariantCulture),
                         Progressive: !args.Flag("direct")),
                     BatchSize: args.Int("batch", 16),
-                    Seed: args.OptionalLong("seed") ?? 1));
+                    Seed: args.OptionalLong("seed") ?? 1),
+                device);
+        Console.WriteLine($"training on {deviceName}{(device.type == DeviceType.CUDA ? $" ({cuda.device_count()} CUDA device(s))" : $", {get_num_threads()} torch threads")}");
         if (trainer.Step > 0) Console.WriteLine($"resumed from {ProGanTrainer.LatestCheckpoint(checkpoints)} at step {trainer.Step}, {trainer.ImagesShown / 1000.0:F1} kimg");
 
+        // The time-to-quality curve (--eval-every-seconds S): every S seconds of training, the EMA generator at its
+        // current level and α, scored by ProGanCurve; the clock stops while it scores. --max-minutes stops training.
+        double evalEvery = double.Parse(args.String("eval-every-seconds", "0"), CultureInfo.InvariantCulture);
+        double maxMinutes = double.Parse(args.String("max-minutes", "0"), CultureInfo.InvariantCulture);
+        ProGanCurve? curve = null;
+        Classifier? curveClassifier = null;
+        if (evalEvery > 0)
+        {
+            var (path, classifierConfig, _) = ImageModelEvaluation.ClassifierFor(dataset, args.String("models", "models"));
+            curveClassifier = new Classifier(classifierConfig);
+            Weights.Load(curveClassifier, path);
+            curve = new ProGanCurve(curveClassifier, images, args.Int("eval-images", 1000), trainer.Config.LatentDim);
+            Console.WriteLine($"curve: FD of {curve.Samples} generated vs {curve.Samples} real images every {evalEvery} s of training; real-vs-real floor {curve.Floor:F2}");
+        }
+        using var _curve = curve;
+        using var _curveClassifier = curveClassifier;
+        using var timeUp = new CancellationTokenSource();
         var run = Stopwatch.StartNew();
+        double nextEval = 0;
+        long evaluatedAt = -1;
+        void Evaluate(int level, double alpha)
+        {
+            if (trainer.ImagesShown == evaluatedAt) return;
+            evaluatedAt = trainer.ImagesShown;
+            run.Stop();
+            double fd = curve!.Score(trainer.Ema, level, alpha);
+            Console.WriteLine(FormattableString.Invariant(
+                $"curve: {run.Elapsed.TotalSeconds:F1} s  kimg {trainer.ImagesShown / 1000.0:F2}  {ProGanConfig.Resolution(level)}×{ProGanConfig.Resolution(level)} α {alpha:F2}  FD {fd:F2}"));
+            nextEval += evalEvery;
+            run.Start();
+        }
+        if (curve is not null)
+        {
+            var (level0, alpha0) = trainer.Options.Schedule.At(trainer.ImagesShown, trainer.Config.MaxLevel);
+            Evaluate(level0, alpha0);
+        }
         long startImages = trainer.ImagesShown;
         var lastSave = Stopwatch.StartNew();
+        // One line per phase (a resolution's fade-in or its stable part): its images/s, which is what a device changes.
+        (int Resolution, bool Fading, long Images, double Seconds)? phase = null;
+        void EndPhase(ProGanProgress? next)
+        {
+            if (phase is { } ph && (next is null || next.Resolution != ph.Resolution || next.Alpha < 1 != ph.Fading))
+            {
+                long shown = trainer.ImagesShown - ph.Images;
+                double seconds = run.Elapsed.TotalSeconds - ph.Seconds;
+                if (shown > 0)
+                    Console.WriteLine($"phase {ph.Resolution}×{ph.Resolution} {(ph.Fading ? "fade-in" : "stable")}: {shown / 1000.0:F1} kimg in {seconds:F1} s, {shown / seconds:F0} img/s on {deviceName}");
+                phase = null;
+            }
+            if (phase is null && next is not null) phase = (next.Resolution, next.Alpha < 1, next.ImagesShown, run.Elapsed.TotalSeconds);
+        }
+        ProGanProgress? lastProgress = null;
+        try
+        {
         trainer.Train(images, new SyncProgress<ProGanProgress>(p =>
         {
+            lastProgress = p;
+            EndPhase(p);
+            if (curve is not null && run.Elapsed.TotalSeconds >= nextEval) Evaluate(p.Level, p.Alpha);
+            if (maxMinutes > 0 && run.Elapsed.TotalMinutes >= maxMinutes) timeUp.Cancel();
             if (p.Step % logEvery == 0 || p.ImagesShown >= p.TotalImages)
             {
                 double ips = (p.ImagesShown - startImages) / Math.Max(run.Elapsed.TotalSeconds, 1e-9);
@@ -67,7 +128,14 @@ public static class TrainProGanCommand
                 trainer.SaveCheckpoint(checkpoints);
                 lastSave.Restart();
             }
-        }), args.OptionalLong("max-steps"));
+        }), args.OptionalLong("max-steps"), timeUp.Token);
+        }
+        catch (OperationCanceledException) when (timeUp.IsCancellationRequested)
+        {
+            Console.WriteLine($"stopped after {maxMinutes} min of training (--max-minutes)");
+        }
+        if (curve is not null && lastProgress is not null) Evaluate(lastProgress.Level, lastProgress.Alpha);
+        EndPhase(null);
         trainer.SaveCheckpoint(checkpoints);
         if (!trainer.Done)
         {
