@@ -16,6 +16,53 @@ public sealed class JobsApiTests(ServiceHost host)
         Http.AssertProblem(get, getBody, HttpStatusCode.NotFound);
         var (cancel, cancelBody) = await client.PostEmptyAsync($"/v1/jobs/{id}/cancel");
         Http.AssertProblem(cancel, cancelBody, HttpStatusCode.NotFound);
+        var (events, eventsBody) = await client.GetJsonAsync($"/v1/jobs/{id}/events");
+        Http.AssertProblem(events, eventsBody, HttpStatusCode.NotFound);
+    }
+
+    /// <summary>Reads a job's event stream to its end (the server closes it once the job is terminal).</summary>
+    private async Task<(HttpResponseMessage Response, List<JsonElement> Events)> ReadEventsAsync(string id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}/events"),
+            HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        var events = new List<JsonElement>();
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        string? eventName = null;
+        while (await reader.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (line.StartsWith("event: ", StringComparison.Ordinal)) eventName = line[7..];
+            if (!line.StartsWith("data: ", StringComparison.Ordinal)) continue;
+            Assert.Equal("job", eventName);
+            events.Add(JsonDocument.Parse(line[6..]).RootElement.Clone());
+        }
+        return (response, events);
+    }
+
+    [Fact]
+    public async Task Events_stream_snapshots_of_a_job_until_it_is_terminal_then_end()
+    {
+        var (posted, job) = await client.PostAsync("/v1/generations", """{"count":3,"seed":4242}""");
+        Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        var id = job.GetProperty("id").GetString()!;
+
+        var (response, events) = await ReadEventsAsync(id);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.NotEmpty(events);
+        Assert.All(events, e => Assert.Equal(id, e.GetProperty("id").GetString()));
+        var statuses = events.Select(e => e.GetProperty("status").GetString()!).ToList();
+        // Never back to an earlier state, and the last snapshot is the finished job with its outputs.
+        var rank = statuses.Select(s => Array.IndexOf(new[] { "queued", "running", "succeeded" }, s)).ToList();
+        Assert.True(rank.All(r => r >= 0) && rank.SequenceEqual(rank.Order()), string.Join(" → ", statuses));
+        Assert.Equal("succeeded", statuses[^1]);
+        Assert.Equal(3, events[^1].GetProperty("outputs").GetArrayLength());
+        Assert.Equal(1.0, events[^1].GetProperty("progress").GetDouble());
+
+        // A finished job's stream is that one snapshot.
+        var (again, replay) = await ReadEventsAsync(id);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("succeeded", Assert.Single(replay).GetProperty("status").GetString());
     }
 
     [Fact]

@@ -1,11 +1,13 @@
 using System.ComponentModel;
 using System.Text;
+using System.Text.Json;
 using GanService.Api.Auth;
 using GanService.Api.Jobs;
 using GanService.Core.Data;
 using GanService.Core.Jobs;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Api.Endpoints;
 
@@ -23,6 +25,14 @@ public static class JobsEndpoints
         group.MapGet("", ListAsync)
             .WithName("ListJobs").WithSummary("List this key's jobs, newest first")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        group.MapGet("/{id:guid}/events", EventsAsync)
+            .WithName("GetJobEvents").WithSummary("Follow a job as server-sent events")
+            .WithDescription("A text/event-stream of Job snapshots (event: job, data: the Job JSON): one at once, then one " +
+                             "each time the status, progress, queue position or detail changes, and the last when the job " +
+                             "is terminal; then the stream ends. A comment line every 15 s keeps idle connections open. " +
+                             "Another key's job answers 404 before the stream starts.")
+            .Produces<JobDto>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/{id:guid}/cancel", CancelAsync)
             .WithName("CancelJob").WithSummary("Cancel a queued or running job")
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -72,6 +82,63 @@ public static class JobsEndpoints
             .Take(size + 1).ToListAsync(ct);
         string? next = rows.Count > size ? EncodeCursor(rows[size - 1]) : null;
         return TypedResults.Ok(new JobPage(rows.Take(size).Select(j => views.ToDto(j, null)).ToList(), next));
+    }
+
+    /// <summary>Snapshots until terminal: woken by the workers' NOTIFY, re-read at least every 2 s (queue positions move without one).</summary>
+    private static async Task<IResult> EventsAsync(Guid id, HttpContext http, JobReader reader, JobWaiter waiter, JobViews views,
+        IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken ct)
+    {
+        var keyId = http.User.KeyId();
+        var job = await reader.FindAsync(id, keyId, ct);
+        if (job is null) return NotFound(id);
+
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache, no-store";
+        response.Headers["X-Accel-Buffering"] = "no";   // proxies: pass each event on at once
+        await response.Body.FlushAsync(ct);
+        string? last = null;
+        int sequence = 0;
+        var quiet = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            while (true)
+            {
+                var dto = await views.ToDtoAsync(job, ct);
+                // Output links are signed afresh on each read; they do not make a snapshot new.
+                var state = JsonSerializer.Serialize(dto with { Outputs = [] }, json.Value.SerializerOptions);
+                bool terminal = JobStatus.IsTerminal(job.Status);
+                if (state != last || terminal)
+                {
+                    var data = JsonSerializer.Serialize(dto, json.Value.SerializerOptions);
+                    await response.WriteAsync($"id: {++sequence}\nevent: job\ndata: {data}\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                    last = state;
+                    quiet.Restart();
+                }
+                if (terminal) break;
+                if (quiet.Elapsed > TimeSpan.FromSeconds(15))
+                {
+                    await response.WriteAsync(": keep-alive\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                    quiet.Restart();
+                }
+                // Listen first, then read: a change between the two is seen by the read, a later one wakes the wait.
+                var seen = (job.Status, job.Progress, job.Detail);
+                var signal = waiter.WaitForEventAsync(id, TimeSpan.FromSeconds(2), ct);
+                job = await reader.FindAsync(id, keyId, ct) ?? job;
+                if ((job.Status, job.Progress, job.Detail) == seen)
+                {
+                    await signal;
+                    job = await reader.FindAsync(id, keyId, ct) ?? job;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        return Results.Empty;
     }
 
     private static async Task<Results<Ok<JobDto>, ProblemHttpResult>> CancelAsync(Guid id, HttpContext http, GanDbContext db, JobReader reader, JobViews views, CancellationToken ct)
