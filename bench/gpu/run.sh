@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine with PyTorch (CUDA) and nothing of ours installed, from the repository root, after
+# bench/gpu/pack.sh made .gpu/ here and .gpu travelled with the checkout. Builds nothing. In order, each part bounded
+# so that the whole stays inside GPU_BUDGET_S (540) seconds:
+#   1. `device`: which libtorch loaded, whether CUDA works
+#   2. raw forward throughput at batch 1–256 on the GPU, then on this machine's CPU
+#   3. ProGAN training throughput (train-progan --device cuda), per phase, at batch 16 (the shipped run's batch)
+#   4. the service (Postgres, Api, one worker on the GPU): jobs/s and Prefer: wait latency with 1, 8, 64 clients,
+#      batching on vs off, alternating rounds; then the worker's memory over 10,000 jobs
+#   5. the same training at batch 64, if time is left
+# GPU_PARTS picks parts (device forward train service memory train64; default all). Logs go to $OUT (or
+# .data/gpu-out) as they are written.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+root="$PWD"
+out="${OUT:-$root/.data/gpu-out}"; mkdir -p "$out"
+exec > >(tee -a "$out/gpu.log") 2>&1
+start=$(date +%s); budget="${GPU_BUDGET_S:-540}"
+left() { echo $(( budget - ($(date +%s) - start) )); }
+# cap SECONDS [RESERVE]: SECONDS, or less so that RESERVE (5) seconds stay for what follows; never below 1.
+cap() { local l; l=$(( $(left) - ${2:-5} )); [ "$l" -lt "$1" ] || l="$1"; [ "$l" -ge 1 ] || l=1; echo "$l"; }
+step() { printf '\n=== %s (%ss left) ===\n' "$*" "$(left)"; }
+g=/opt/ganservice-gpu; mkdir -p "$g/dotnet"
+parts="${GPU_PARTS:-device forward train service memory train64}"
+want() { [[ " $parts " == *" $1 "* ]]; }
+
+step "unpacking"
+tar -xJf .gpu/dotnet.tar.xz -C "$g/dotnet"
+tar -xJf .gpu/app.tar.xz -C "$g"
+tar -xJf .gpu/pg.tar.xz -C /
+mkdir -p /var/tmp/gspg && tar -xJf .gpu/cluster.tar.xz -C /var/tmp/gspg
+mkdir -p .data/datasets && tar -xJf .gpu/emoji.tar.xz -C .data/datasets
+export DOTNET_ROOT="$g/dotnet" PATH="$g/dotnet:$PATH" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1   # no ICU needed for our own processes
+W="dotnet $g/app/Workers/GanService.Workers.dll"; A="$g/app/Api/GanService.Api.dll"; B="dotnet $g/app/GanService.Bench/GanService.Bench.dll"
+if [ -n "${GPU_LIBTORCH_DIR:-}" ]; then tlib="$GPU_LIBTORCH_DIR"
+else tlib="$(python3 -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"; fi
+nv="$(find "$(dirname "$(dirname "$tlib")")/nvidia" -maxdepth 3 -type d -name lib 2>/dev/null | sort | paste -sd:)"
+export GANSERVICE_LIBTORCH_DIR="$tlib" LD_LIBRARY_PATH="$tlib${nv:+:$nv}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
+echo "cpu: $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+
+if want device; then
+step "1. device"
+timeout "$(cap 60)" $W device
+fi
+
+if want forward; then
+step "2. raw forward throughput (GPU, then CPU)"
+# The GPU's batch-1 forward is what the service's light-load latency is compared with (BENCH_RESULTS.forward).
+BENCH_RESULTS="$out/service.jsonl" BENCH_DEVICE=auto timeout "$(cap 120)" $B forward
+BENCH_DEVICE=cpu timeout "$(cap 90 300)" $B forward
+fi
+
+train() { # batch, log name
+  rm -rf "/tmp/progan-$2"
+  timeout "$(cap "$3")" $W train-progan --device auto --sets google --resolution 64 --fmap-base 512 --fmap-max 64 \
+    --stable-kimg "${GPU_TRAIN_KIMG:-4}" --fade-kimg "${GPU_TRAIN_KIMG:-4}" --batch "$1" --checkpoint-minutes 1000 --log-every 200 \
+    --checkpoints "/tmp/progan-$2/ck" --out "/tmp/progan-$2/model" --no-eval | tee "$out/$2.log" | grep -E '^(phase|training|loaded|saved)'
+}
+if want train; then
+step "3. ProGAN training throughput, batch 16"
+train 16 train-b16 150
+fi
+
+if want service || want memory; then
+step "4. service bench"
+mkdir -p /opt/pgneed
+for f in /opt/pglib/*; do
+  so="$(basename "$f")"
+  case "$so" in libicu*) cp "$f" /opt/pgneed/ ;; *) ldconfig -p | grep -q "^[[:space:]]$so " || cp "$f" /opt/pgneed/ ;; esac
+done
+echo "postgres uses from the bundle: $(ls /opt/pgneed | paste -sd' ')"
+if ! id postgres >/dev/null 2>&1; then
+  useradd -r -M -d /var/tmp/gspg postgres 2>/dev/null ||
+    { echo 'postgres:x:7432:7432::/var/tmp/gspg:/bin/sh' >> /etc/passwd; echo 'postgres:x:7432:' >> /etc/group; }
+fi
+# postgres refuses to run as root.
+as_pg() {
+  if command -v runuser >/dev/null; then (cd / && runuser -u postgres -- env LD_LIBRARY_PATH=/opt/pgneed "$@")
+  else (cd / && setpriv --reuid=postgres --regid=postgres --init-groups env LD_LIBRARY_PATH=/opt/pgneed "$@"); fi
+}
+chown -R postgres /var/tmp/gspg; chmod 700 /var/tmp/gspg/d
+pgbin="$(ls -d /usr/lib/postgresql/*/bin | tail -1)"
+as_pg "$pgbin/pg_ctl" -D /var/tmp/gspg/d -l /var/tmp/gspg/log -w -t 60 \
+  -o "-p 55434 -c listen_addresses=127.0.0.1 -k /var/tmp/gspg -c max_connections=300 -c fsync=off" start || tail -20 /var/tmp/gspg/log
+export ConnectionStrings__Postgres="Host=127.0.0.1;Port=55434;Username=postgres;Database=bench;Maximum Pool Size=200"
+export Auth__BootstrapKey="gsk_gpubench$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" Storage__SigningKey="$(head -c 48 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export Storage__Root=/tmp/gs-blobs Models__Root="$root/models" Serilog__MinimumLevel__Default=Warning
+export Api__RateLimitPerSecond=1000000 Api__RateLimitBurst=1000000 Api__MaxQueuedJobsPerKey=0
+export BENCH_URL=http://127.0.0.1:5090 BENCH_KEY="$Auth__BootstrapKey" BENCH_PG="$ConnectionStrings__Postgres"
+export BENCH_RESULTS="$out/service.jsonl" BENCH_WEIGHTS="$root/models/dcgan-fashion/generator.safetensors"
+rm -f "$BENCH_RESULTS"
+$W migrate >/dev/null || echo "migrate failed"
+dotnet "$A" --urls http://127.0.0.1:5090 > "$out/api.log" 2>&1 & api=$!
+python3 - <<'PY' || echo "the Api did not become ready"
+import time, urllib.request
+for _ in range(120):
+    try:
+        urllib.request.urlopen("http://127.0.0.1:5090/health/ready", timeout=2); print("Api ready"); break
+    except Exception: time.sleep(0.5)
+PY
+want service && for round in $(seq 1 "${GPU_ROUNDS:-2}"); do
+  for setting in on off; do
+    [ "$(left)" -lt 150 ] && break 2
+    enabled=true; [ "$setting" = off ] && enabled=false
+    Worker__Concurrency=64 Worker__Batching__Enabled=$enabled $W run > "$out/worker-$setting-$round.log" 2>&1 & worker=$!
+    BENCH_TAG=$setting BENCH_ROUND=$round BENCH_SECONDS="${GPU_BENCH_SECONDS:-6}" timeout "$(cap 60)" $B clients
+    if [ "$round$setting" = 1on ]; then  # what /health/ready says of a running GPU worker
+      python3 - <<'PY' || true
+import urllib.request, urllib.error
+try: print(urllib.request.urlopen("http://127.0.0.1:5090/health/ready", timeout=5).read().decode()[:1500])
+except urllib.error.HTTPError as e: print(e.code, e.read().decode()[:1500])
+PY
+    fi
+    kill -TERM $worker; wait $worker
+  done
+done
+want service && $B report
+
+if want memory; then
+step "4b. worker memory over 10,000 jobs"
+Worker__Concurrency=64 Worker__Batching__Enabled=true $W run > "$out/worker-memory.log" 2>&1 & worker=$!
+BENCH_WORKER_PID=$worker BENCH_MEMORY_JOBS="${GPU_MEMORY_JOBS:-10000}" timeout "$(cap 150 60)" $B memory
+kill -TERM $worker; wait $worker
+fi
+kill -TERM $api 2>/dev/null; wait $api 2>/dev/null
+as_pg "$pgbin/pg_ctl" -D /var/tmp/gspg/d -m fast -w stop >/dev/null
+fi
+
+step "5. ProGAN training throughput, batch 64"
+want train64 && [ "$(left)" -gt 45 ] && train 64 train-b64 120
+step "done"
