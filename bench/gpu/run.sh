@@ -8,6 +8,7 @@
 #   4. the service (Postgres, Api, one worker on the GPU): jobs/s and Prefer: wait latency with 1, 8, 64 clients,
 #      batching on vs off, alternating rounds; then the worker's memory over 10,000 jobs
 #   5. the same training at batch 64, if time is left
+#   6. (only when GPU_PARTS names pvd) bench/progressive-vs-direct.sh on the GPU at batch 64
 # GPU_PARTS picks parts (device forward train service memory train64; default all). Logs go to $OUT (or
 # .data/gpu-out) as they are written.
 set -uo pipefail
@@ -21,14 +22,14 @@ left() { echo $(( budget - ($(date +%s) - start) )); }
 cap() { local l; l=$(( $(left) - ${2:-5} )); [ "$l" -lt "$1" ] || l="$1"; [ "$l" -ge 1 ] || l=1; echo "$l"; }
 step() { printf '\n=== %s (%ss left) ===\n' "$*" "$(left)"; }
 g=/opt/ganservice-gpu; mkdir -p "$g/dotnet"
-parts="${GPU_PARTS:-device forward train service memory train64}"
+parts="${GPU_PARTS:-device forward train service memory train64}"   # pvd: see 6
 want() { [[ " $parts " == *" $1 "* ]]; }
 
 step "unpacking"
 tar -xJf .gpu/dotnet.tar.xz -C "$g/dotnet"
 tar -xJf .gpu/app.tar.xz -C "$g"
-tar -xJf .gpu/pg.tar.xz -C /
-mkdir -p /var/tmp/gspg && tar -xJf .gpu/cluster.tar.xz -C /var/tmp/gspg
+[ -f .gpu/pg.tar.xz ] && tar -xJf .gpu/pg.tar.xz -C /
+[ -f .gpu/cluster.tar.xz ] && mkdir -p /var/tmp/gspg && tar -xJf .gpu/cluster.tar.xz -C /var/tmp/gspg
 mkdir -p .data/datasets && tar -xJf .gpu/emoji.tar.xz -C .data/datasets
 export DOTNET_ROOT="$g/dotnet" PATH="$g/dotnet:$PATH" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1   # no ICU needed for our own processes
@@ -130,4 +131,11 @@ fi
 
 step "5. ProGAN training throughput, batch 64"
 want train64 && [ "$(left)" -gt 45 ] && train 64 train-b64 120
+if want pvd; then
+  step "6. progressive vs direct on the GPU"
+  PVD_WORKERS="$W" PVD_DEVICE=auto PVD_BATCH="${GPU_PVD_BATCH:-64}" PVD_SETS=google PVD_KIMG="${GPU_PVD_KIMG:-20}" \
+    PVD_MINUTES="${GPU_PVD_MINUTES:-2}" PVD_EVAL_SECONDS="${GPU_PVD_EVAL_SECONDS:-15}" PVD_EVAL_IMAGES="${GPU_PVD_EVAL_IMAGES:-900}" \
+    PVD_OUT=/tmp/pvd timeout "$(cap 420)" bash bench/progressive-vs-direct.sh
+  cp /tmp/pvd/progressive.log "$out/pvd-progressive.log"; cp /tmp/pvd/direct.log "$out/pvd-direct.log"
+fi
 step "done"
