@@ -15,8 +15,9 @@ public static class Devices
         if (setting == "cuda" || setting.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!cudaOk) throw new InvalidOperationException($"The device is '{setting}' but libtorch finds no CUDA device.");
-            int index = setting.Length > 5 && int.TryParse(setting[5..], out var i) && i >= 0 ? i
-                : setting.Length > 5 ? throw new ArgumentException($"The device must be auto, cpu, cuda or cuda:N, not '{setting}'.") : 0;
+            int index = 0;
+            if (setting != "cuda" && !(int.TryParse(setting[5..], out index) && index >= 0))
+                throw new ArgumentException($"The device must be auto, cpu, cuda or cuda:N, not '{setting}'.");
             if (index >= cuda.device_count()) throw new ArgumentException($"The device is '{setting}' but libtorch finds {cuda.device_count()} CUDA device(s).");
             return (new Device(DeviceType.CUDA, index), $"cuda:{index}");
         }

@@ -97,7 +97,7 @@ public static class JobsEndpoints
         response.Headers.CacheControl = "no-cache, no-store";
         response.Headers["X-Accel-Buffering"] = "no";   // proxies: pass each event on at once
         await response.Body.FlushAsync(ct);
-        string? last = null;
+        (string, double, int?, string?)? last = null;
         int sequence = 0;
         var quiet = System.Diagnostics.Stopwatch.StartNew();
         try
@@ -105,8 +105,8 @@ public static class JobsEndpoints
             while (true)
             {
                 var dto = await views.ToDtoAsync(job, ct);
-                // Output links are signed afresh on each read; they do not make a snapshot new.
-                var state = JsonSerializer.Serialize(dto with { Outputs = [] }, json.Value.SerializerOptions);
+                // What makes a snapshot new (output links are signed afresh on each read and do not).
+                var state = (job.Status, job.Progress, dto.QueuePosition, job.Detail);
                 bool terminal = JobStatus.IsTerminal(job.Status);
                 if (state != last || terminal)
                 {

@@ -39,12 +39,9 @@ public static class ImageGeneratorEvaluation
         if (generator.ImageSize != classifier.Config.ImageSize || generator.Channels != classifier.Config.Channels)
             throw new ArgumentException($"the generator makes {generator.Channels}×{generator.ImageSize}² images, the classifier takes {classifier.Config.Channels}×{classifier.Config.ImageSize}².");
         long n = real.shape[0] / 2;
-        using var perm = randperm(real.shape[0], generator: new torch.Generator(unchecked((ulong)seed)));
-        using var halfA = real.index_select(0, perm.narrow(0, 0, n));
-        using var halfB = real.index_select(0, perm.narrow(0, n, n));
-
-        using var featuresB = classifier.FeaturesInBatches(halfB, BatchSize);
-        using var featuresA = classifier.FeaturesInBatches(halfA, BatchSize);
+        var (featuresA, featuresB) = RealSampleFeatures(classifier, real, n, seed);
+        using var _a = featuresA;
+        using var _b = featuresB;
         using var statsB = FeatureStatistics.Of(featuresB);
         using var statsA = FeatureStatistics.Of(featuresA);
         using var generated = Generated(generator, classifier, n);
@@ -64,6 +61,19 @@ public static class ImageGeneratorEvaluation
             shareGenerated,
             shareReal,
             tv);
+    }
+
+    /// <summary>
+    /// Classifier features of two disjoint samples of <paramref name="n"/> real images each, drawn by a permutation
+    /// seeded with <paramref name="seed"/>: its first n images, then its next n.
+    /// </summary>
+    public static (Tensor First, Tensor Second) RealSampleFeatures(Classifier classifier, Tensor real, long n, long seed)
+    {
+        if (real.shape[0] < 2 * n) throw new ArgumentException($"need {2 * n} real images, have {real.shape[0]}.");
+        using var perm = randperm(real.shape[0], generator: new torch.Generator(unchecked((ulong)seed)));
+        using var first = real.index_select(0, perm.narrow(0, 0, n));
+        using var second = real.index_select(0, perm.narrow(0, n, n));
+        return (classifier.FeaturesInBatches(first, BatchSize), classifier.FeaturesInBatches(second, BatchSize));
     }
 
     /// <summary>Features [count, 128] of images generated with seeds 0 … count−1, clamped to [−1, 1] as serving quantises them.</summary>

@@ -23,47 +23,32 @@ public sealed class ProGanCurve : IDisposable
     /// <param name="real">[N ≥ 2·samples, C, S, S] in [−1, 1] at the final resolution.</param>
     public ProGanCurve(Classifier classifier, Tensor real, int samples, int latentDim, long seed = 1)
     {
-        if (real.shape[0] < 2L * samples) throw new ArgumentException($"need {2 * samples} real images, have {real.shape[0]}.");
         this.classifier = classifier;
         Samples = samples;
-        classifier.eval();
-        using var scope = NewDisposeScope();
-        var perm = randperm(real.shape[0], generator: new torch.Generator(unchecked((ulong)seed)));
-        using var featuresRef = classifier.FeaturesInBatches(real.index_select(0, perm.narrow(0, 0, samples)), ImageGeneratorEvaluation.BatchSize);
-        using var featuresOther = classifier.FeaturesInBatches(real.index_select(0, perm.narrow(0, samples, samples)), ImageGeneratorEvaluation.BatchSize);
-        reference = FeatureStatistics.Of(featuresRef);
-        reference.Mean.MoveToOuterDisposeScope();        // kept past this constructor's scope
-        reference.Covariance.MoveToOuterDisposeScope();
-        using var other = FeatureStatistics.Of(featuresOther);
-        Floor = FrechetDistance.Between(other, reference);
-        latents = randn([samples, latentDim], generator: new torch.Generator(unchecked((ulong)seed + 1))).MoveToOuterDisposeScope();
+        var (featuresRef, featuresOther) = ImageGeneratorEvaluation.RealSampleFeatures(classifier, real, samples, seed);
+        using (featuresRef) reference = FeatureStatistics.Of(featuresRef);
+        using (featuresOther)
+        using (var other = FeatureStatistics.Of(featuresOther))
+            Floor = FrechetDistance.Between(other, reference);
+        latents = randn([samples, latentDim], generator: new torch.Generator(unchecked((ulong)seed + 1)));
     }
 
     /// <summary>Fréchet distance of <paramref name="g"/>'s images at (<paramref name="level"/>, <paramref name="alpha"/>).</summary>
     public double Score(ProGanGenerator g, int level, double alpha)
     {
-        bool wasTraining = g.training;
-        g.eval();
-        try
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        var device = g.parameters().First().device;
+        var batches = new List<Tensor>();
+        for (long start = 0; start < Samples; start += ImageGeneratorEvaluation.BatchSize)
         {
-            using var mode = inference_mode();
-            using var scope = NewDisposeScope();
-            var device = g.parameters().First().device;
-            var batches = new List<Tensor>();
-            for (long start = 0; start < Samples; start += ImageGeneratorEvaluation.BatchSize)
-            {
-                long size = Math.Min(ImageGeneratorEvaluation.BatchSize, Samples - start);
-                var x = g.Forward(latents.narrow(0, start, size).to(device), level, alpha).cpu().clamp(-1, 1);
-                for (int l = level; l < g.Config.MaxLevel; l++) x = ProGanOps.Upsample2x(x);
-                batches.Add(classifier.Features(x));
-            }
-            using var stats = FeatureStatistics.Of(cat(batches, 0));
-            return FrechetDistance.Between(stats, reference);
+            long size = Math.Min(ImageGeneratorEvaluation.BatchSize, Samples - start);
+            var x = g.ForwardBatched(latents.narrow(0, start, size).to(device), level, alpha).cpu().clamp(-1, 1);
+            for (int l = level; l < g.Config.MaxLevel; l++) x = ProGanOps.Upsample2x(x);
+            batches.Add(classifier.Features(x));
         }
-        finally
-        {
-            if (wasTraining) g.train();
-        }
+        using var stats = FeatureStatistics.Of(cat(batches, 0));
+        return FrechetDistance.Between(stats, reference);
     }
 
     public void Dispose()

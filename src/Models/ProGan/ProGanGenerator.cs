@@ -74,7 +74,10 @@ public sealed class ProGanGenerator : nn.Module<Tensor, Tensor>, IImageGenerator
     /// The final-resolution images of a whole batch in one pass, in any mode: for evaluation, where thousands of
     /// images are drawn and a ~1e-6 dependence on the batch does not matter. Serving uses <see cref="forward"/>.
     /// </summary>
-    public Tensor ForwardBatched(Tensor z) => Forward(z, Config.MaxLevel, 1.0, batched: true);
+    public Tensor ForwardBatched(Tensor z) => ForwardBatched(z, Config.MaxLevel, 1.0);
+
+    /// <summary>As <see cref="ForwardBatched(Tensor)"/>, at <paramref name="level"/> and fade-in <paramref name="alpha"/>.</summary>
+    public Tensor ForwardBatched(Tensor z, int level, double alpha) => Forward(z, level, alpha, batched: true);
 
     private Tensor Forward(Tensor z, int level, double alpha, bool batched)
     {
