@@ -67,7 +67,9 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
     /// Hangfire no longer holds. They are queued again, or failed once their attempts are used up. A job handed out
     /// again less than OrphanSeconds ago is left alone: its started_at is still the first start's, and the worker
     /// that has just claimed it may not have written its first heartbeat yet (this sweep in another process once
-    /// took such a job for an orphan a second time, and it ran twice).
+    /// took such a job for an orphan a second time, and it ran twice). Nor is a job of this very process: it is alive
+    /// whatever its last heartbeat says (with OrphanSeconds as short as the 5 s heartbeat period, a worker once
+    /// re-queued its own running training).
     /// </summary>
     private async Task<int> RecoverOrphansAsync(GanDbContext db, IJobQueue queue, CancellationToken ct)
     {
@@ -76,6 +78,7 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
             SELECT j.* FROM jobs j
             WHERE j.status = 'running' AND j.started_at < {cutoff}
               AND (j.enqueued_at IS NULL OR j.enqueued_at < {cutoff})
+              AND j.worker IS DISTINCT FROM {WorkerPresence.Id}
               AND NOT EXISTS (SELECT 1 FROM workers w WHERE w.id = j.worker AND w.heartbeat_at > {cutoff})
             ORDER BY j.created_at LIMIT 100 FOR UPDATE OF j SKIP LOCKED
             """).AsNoTracking().Select(j => new { j.Id, j.Kind, j.Attempts, j.Worker }).ToListAsync(ct);
