@@ -52,15 +52,18 @@ bin="$root/artifacts/bin"
 log "Applying migrations and registering the shipped models"
 dotnet "$bin/GanService.Workers/release/GanService.Workers.dll" migrate
 
+base="${urls%%;*}"
+base="${base/\/\/0.0.0.0/\/\/localhost}"
+base="${base/\/\/\*/\/\/localhost}"
+base="${base/\/\/+/\/\/localhost}"
+# Links inside webhook bodies point at the API (workers make them).
+export Webhooks__PublicBaseUrl="${Webhooks__PublicBaseUrl:-$base}"
+
 log "Starting the worker"
 dotnet "$bin/GanService.Workers/release/GanService.Workers.dll" run & pids+=($!)
 log "Starting the API on $urls"
 dotnet "$bin/GanService.Api/release/GanService.Api.dll" --urls "$urls" & pids+=($!)
 
-base="${urls%%;*}"
-base="${base/\/\/0.0.0.0/\/\/localhost}"
-base="${base/\/\/\*/\/\/localhost}"
-base="${base/\/\/+/\/\/localhost}"
 for _ in $(seq 1 120); do
   if curl -fsS "$base/health/ready" >/dev/null 2>&1; then break; fi
   sleep 0.5

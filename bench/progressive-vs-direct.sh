@@ -4,7 +4,8 @@
 # Twitter emoji), batch (PVD_BATCH, 16), seed and training-time budget (PVD_MINUTES, 12). Every PVD_EVAL_SECONDS (30)
 # of training each run scores its EMA generator at its current level (train-progan --eval-every-seconds: FD of
 # PVD_EVAL_IMAGES (1,000) generated vs as many real images in the emoji classifier's features, the clock stopped
-# meanwhile). Prints, for each FD threshold, the training time each run needed to reach it and the ratio. One run
+# meanwhile). PVD_FINAL_KIMG lengthens the last stable phase (64×64) so that the time budget, not the schedule, ends
+# both runs (otherwise both stop at the progressive schedule's total kimg). Prints, for each FD threshold, the training time each run needed to reach it and the ratio. One run
 # after the other on the same machine; the glibc settings of README's "Retraining" for both.
 # On a machine without the SDK (bench/gpu/run.sh): PVD_WORKERS is the worker command, PVD_DEVICE the device.
 set -euo pipefail
@@ -22,15 +23,26 @@ export MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLO
 out="${PVD_OUT:-.data/progressive-vs-direct}"
 if [ -z "${PVD_SUMMARY_ONLY:-}" ]; then   # PVD_SUMMARY_ONLY=1: the table again from the logs in $out
 rm -rf "$out"; mkdir -p "$out"
-common=(train-progan --device "${PVD_DEVICE:-cpu}" --threads 2 --sets "${PVD_SETS:-google,twitter}" --resolution 64
+# PVD_PARALLEL=1 trains both at once, one thread each: side by side, so load from anything else slows both alike.
+threads=2; [ -n "${PVD_PARALLEL:-}" ] && threads=1
+common=(train-progan --device "${PVD_DEVICE:-cpu}" --threads "$threads" --sets "${PVD_SETS:-google,twitter}" --resolution 64
         --fmap-base 512 --fmap-max 64 --batch "${PVD_BATCH:-16}" --seed 1 --fresh --no-eval --checkpoint-minutes 100000
         --log-every 100000000 --stable-kimg "$kimg" --fade-kimg "$kimg" --max-minutes "$minutes"
+        ${PVD_FINAL_KIMG:+--final-kimg "$PVD_FINAL_KIMG"}
         --eval-every-seconds "$every" --eval-images "${PVD_EVAL_IMAGES:-1000}")
-for mode in progressive direct; do
-  flag=(); [ "$mode" = direct ] && flag=(--direct)
-  echo "== $mode"
-  "${W[@]}" "${common[@]}" "${flag[@]}" --checkpoints "$out/ck-$mode" --out "$out/$mode" | tee "$out/$mode.log" | grep -E '^(curve|phase|stopped|training)'
-done
+train() {
+  local flag=(); [ "$1" = direct ] && flag=(--direct)
+  "${W[@]}" "${common[@]}" "${flag[@]}" --checkpoints "$out/ck-$1" --out "$out/$1" > "$out/$1.log"
+}
+if [ -n "${PVD_PARALLEL:-}" ]; then
+  train progressive & p=$!; train direct & d=$!
+  wait "$p"; wait "$d"
+  for mode in progressive direct; do echo "== $mode"; grep -E '^(curve|phase|stopped|training)' "$out/$mode.log"; done
+else
+  for mode in progressive direct; do
+    echo "== $mode"; train "$mode"; grep -E '^(curve|phase|stopped|training)' "$out/$mode.log"
+  done
+fi
 fi
 echo
 # A score counts once the network is at 64×64 with the fade-in done: what it would serve. (Upsampled 16×16 images

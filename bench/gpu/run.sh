@@ -133,9 +133,9 @@ step "5. ProGAN training throughput, batch 64"
 want train64 && [ "$(left)" -gt 45 ] && train 64 train-b64 120
 if want pvd; then
   step "6. progressive vs direct on the GPU"
-  PVD_WORKERS="$W" PVD_DEVICE=auto PVD_BATCH="${GPU_PVD_BATCH:-64}" PVD_SETS=google PVD_KIMG="${GPU_PVD_KIMG:-20}" \
+  PVD_WORKERS="$W" PVD_DEVICE=auto PVD_BATCH="${GPU_PVD_BATCH:-64}" PVD_SETS=google PVD_KIMG="${GPU_PVD_KIMG:-20}" PVD_FINAL_KIMG="${GPU_PVD_FINAL_KIMG:-}" \
     PVD_MINUTES="${GPU_PVD_MINUTES:-2}" PVD_EVAL_SECONDS="${GPU_PVD_EVAL_SECONDS:-15}" PVD_EVAL_IMAGES="${GPU_PVD_EVAL_IMAGES:-900}" \
-    PVD_OUT=/tmp/pvd timeout "$(cap 420)" bash bench/progressive-vs-direct.sh
+    PVD_OUT=/tmp/pvd timeout "$(cap "$(awk -v m="${GPU_PVD_MINUTES:-2}" 'BEGIN { printf "%d", 150 * m + 60 }')" 3)" bash bench/progressive-vs-direct.sh
   cp /tmp/pvd/progressive.log "$out/pvd-progressive.log"; cp /tmp/pvd/direct.log "$out/pvd-direct.log"
 fi
 step "done"

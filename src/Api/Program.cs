@@ -28,6 +28,7 @@ app.MapModelsEndpoints();
 app.MapFilesEndpoints();
 app.MapDatasetsEndpoints();
 app.MapTrainingsEndpoints();
+app.MapWebhooksEndpoints();
 app.MapGet("/", () => Results.Redirect("/swagger")).ExcludeFromDescription();
 
 app.Run();

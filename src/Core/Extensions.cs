@@ -31,6 +31,13 @@ public static class Extensions
         services.AddOptions<Datasets.DatasetOptions>().BindConfiguration(Datasets.DatasetOptions.Section);
         services.AddScoped<ModelRegistry>();
         services.AddScoped<ApiKeyStore>();
+        services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section)
+            .Validate(o => o.Validate() is null, "Webhooks settings are invalid (RetrySchedule, AllowedNetworks, TimeoutSeconds, PollMilliseconds, MaxConcurrent).")
+            .ValidateOnStart();
+        services.AddSingleton<Webhooks.WebhookTargets>();
+        services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
+            .Validate(o => o.OutputSeconds >= 0 && o.SweepSeconds is >= 1 and <= 86_400, "Retention:OutputSeconds must be ≥ 0 and Retention:SweepSeconds 1..86400.")
+            .ValidateOnStart();
         return services;
     }
 }

@@ -35,6 +35,8 @@ public static class Extensions
         services.AddScoped<IJobQueue, HangfireJobQueue>();
         services.AddHostedService<Reconciler>();
         services.AddHostedService<WorkerPresence>();
+        services.AddHostedService<Webhooks.WebhookDispatcher>();
+        services.AddHostedService<RetentionSweeper>();
 
         var connectionString = builder.Configuration.PostgresConnectionString();
         var queueOptions = builder.Configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();

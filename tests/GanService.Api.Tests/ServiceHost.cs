@@ -100,6 +100,11 @@ public class ServiceHost : IAsyncLifetime
             ["Worker__ReconcileSeconds"] = "1",
             ["Worker__ReconcileGraceSeconds"] = "2",
             ["Queue__PollIntervalSeconds"] = "1",
+            // WebhookTests' receiver listens on 127.0.0.1; other internal addresses stay refused. Short retries.
+            ["Webhooks__AllowedNetworks"] = "127.0.0.1/32",
+            ["Webhooks__RetrySchedule"] = "1,1",
+            ["Webhooks__TimeoutSeconds"] = "1.5",
+            ["Webhooks__PollMilliseconds"] = "100",
             ["Serilog__MinimumLevel__Override__Microsoft.EntityFrameworkCore"] = "Warning",
             ["DOTNET_gcServer"] = "0",
         };

@@ -91,7 +91,10 @@ public sealed class TrainingsTests(ServiceHost host)
     public async Task A_running_training_reports_progress_and_a_cancel_stops_it_with_nothing_registered()
     {
         var name = "progan-cancel-" + Guid.NewGuid().ToString("N")[..8];
-        var (response, created) = await host.Client.PostAsync("/v1/trainings", TinyTraining(name, stableKimg: 500));
+        await using var receiver = new WebhookReceiver();
+        var body = TinyTraining(name, stableKimg: 500);
+        body = $$"""{"webhook":"{{receiver.BaseUrl}}/training","webhookEvents":["start","progress","completed"],""" + body[1..];
+        var (response, created) = await host.Client.PostAsync("/v1/trainings", body);
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var id = created.GetProperty("id").GetString()!;
         var running = await WaitForAsync(id, j => j.TryGetProperty("detail", out var d) && d.GetProperty("step").GetInt64() > 0,
@@ -113,6 +116,15 @@ public sealed class TrainingsTests(ServiceHost host)
         Assert.Equal("canceled", later.GetProperty("status").GetString());
         Assert.Equal(step, later.GetProperty("detail").GetProperty("step").GetInt64());
         Assert.Equal(0, await host.ScalarAsync<long>("SELECT count(*) FROM models WHERE name = @n", ("n", name)));
+
+        // Its webhook heard the start, at least one progress event, and the end (canceled).
+        await ServiceHost.WaitUntilAsync(() => Task.FromResult(receiver.On("/training").Any(r => r.Body.Contains("\"job.completed\""))),
+            TimeSpan.FromSeconds(30), "the completed delivery");
+        var kinds = receiver.On("/training").Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
+        Assert.Single(kinds, k => k.GetProperty("type").GetString() == "job.start");
+        Assert.Contains(kinds, k => k.GetProperty("type").GetString() == "job.progress" && k.GetProperty("data").GetProperty("progress").GetDouble() > 0);
+        var completed = Assert.Single(kinds, k => k.GetProperty("type").GetString() == "job.completed");
+        Assert.Equal("canceled", completed.GetProperty("data").GetProperty("status").GetString());
     }
 
     [Theory]

@@ -31,6 +31,11 @@ public sealed class ProGanTrainerTests : IDisposable
         Assert.Equal((2, 0.25), s.At(45_000, 3));
         Assert.Equal((3, 1.0), s.At(1_000_000, 3));
         Assert.Equal((3, 1.0), (s with { Progressive = false }).At(0, 3));
+        // A longer last phase lengthens only the total: the growth is the same.
+        var longer = s with { FinalKimg = 100 };
+        Assert.Equal(1000L * (10 * 3 + 100 + 20 * 3), longer.TotalImages(3));
+        Assert.Equal(s.At(45_000, 3), longer.At(45_000, 3));
+        Assert.Equal((3, 1.0), longer.At(150_000, 3));
     }
 
     [Fact]

@@ -1,4 +1,6 @@
+using GanService.Core.Data;
 using GanService.Core.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
@@ -16,14 +18,16 @@ public static class FilesEndpoints
     {
         app.MapGet("/files/{**key}", Get)
             .WithTags("Files").WithName("GetFile").WithSummary("Download a job output through its signed link")
-            .WithDescription("The link itself is the credential (HMAC over path and expiry): no Authorization header. A tampered or expired link answers 403.")
+            .WithDescription("The link itself is the credential (HMAC over path and expiry): no Authorization header. A tampered or expired link answers 403; a file deleted by retention (Retention:OutputSeconds after its job finished) answers 410.")
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status410Gone)
             .AllowAnonymous();
         return app;
     }
 
-    private static Results<PhysicalFileHttpResult, ProblemHttpResult> Get(string key, long? exp, string? sig, UrlSigner signer, IBlobStore blobs, HttpContext http)
+    private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> Get(
+        string key, long? exp, string? sig, UrlSigner signer, IBlobStore blobs, GanDbContext db, HttpContext http, CancellationToken ct)
     {
         var verdict = exp is null ? UrlSigner.Verdict.BadSignature : signer.Verify(key, exp.Value, sig);
         if (verdict != UrlSigner.Verdict.Valid)
@@ -34,7 +38,15 @@ public static class FilesEndpoints
         try { path = blobs.LocalPath(key); }
         catch (ArgumentException) { path = null; }
         if (path is null)
+        {
+            // Keys are jobs/{job id}/…: a job whose outputs the retention sweep removed answers 410, not 404.
+            var parts = key.Split('/');
+            if (parts is ["jobs", var id, ..] && Guid.TryParseExact(id, "N", out var jobId)
+                && await db.Jobs.Where(j => j.Id == jobId).Select(j => j.ExpiredAt).FirstOrDefaultAsync(ct) is { } expiredAt)
+                return TypedResults.Problem(statusCode: StatusCodes.Status410Gone, title: "Output expired",
+                    detail: $"This job's outputs were deleted at {expiredAt:u} by the retention policy; run the job again with the same seed for the same pixels.");
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: "The file no longer exists.");
+        }
         // Blobs are written once (atomically, under a key per job output), so size and write time identify the
         // content, as nginx's ETag does, without reading the file on every request.
         var info = new FileInfo(path);

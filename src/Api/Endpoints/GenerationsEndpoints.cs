@@ -5,6 +5,7 @@ using GanService.Api.Infrastructure;
 using GanService.Api.Jobs;
 using GanService.Core.Data;
 using GanService.Core.Jobs;
+using GanService.Core.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -20,13 +21,19 @@ namespace GanService.Api.Endpoints;
 /// <param name="Truncation">Latent scale ψ in (0, 1]: lower trades variety for typicality (DCGAN models; ProGAN models
 /// normalise z and take only 1).</param>
 /// <param name="Format">png, webp or jpeg.</param>
+/// <param name="Webhook">URL called (POST, signed as Standard Webhooks do with this key's secret from GET
+/// /v1/webhooks/secret) when the job reaches the events in <c>webhookEvents</c>; public addresses only unless the
+/// server allows more.</param>
+/// <param name="WebhookEvents">Any of start, progress, completed; default completed.</param>
 public sealed record GenerationRequest(
     string? Model = null,
     [property: DefaultValue(1)] int? Count = null,
     long? Seed = null,
     string? Label = null,
     [property: DefaultValue(1.0)] double? Truncation = null,
-    [property: DefaultValue("png")] string? Format = null);
+    [property: DefaultValue("png")] string? Format = null,
+    string? Webhook = null,
+    string[]? WebhookEvents = null);
 
 public static class GenerationsEndpoints
 {
@@ -57,6 +64,7 @@ public static class GenerationsEndpoints
         JobSubmitter submitter,
         JobReader reader,
         JobViews views,
+        WebhookTargets targets,
         IOptions<ApiOptions> options,
         CancellationToken ct)
     {
@@ -85,6 +93,7 @@ public static class GenerationsEndpoints
         }
         if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
         var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
+        var hook = await JobWebhookFields.ValidateAsync(request.Webhook, request.WebhookEvents, targets, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request is invalid.");
 
         var input = new GenerationInput(count, request.Seed ?? Random.Shared.NextInt64(0, 1L << 53), label, truncation, format);
@@ -99,6 +108,7 @@ public static class GenerationsEndpoints
             Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
             CancelAfter = deadline,
         };
+        hook.ApplyTo(job);
         var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }

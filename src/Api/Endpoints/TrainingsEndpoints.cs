@@ -7,6 +7,7 @@ using GanService.Core.Data;
 using GanService.Core.Datasets;
 using GanService.Models;
 using GanService.Core.Jobs;
+using GanService.Core.Webhooks;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -24,6 +25,10 @@ namespace GanService.Api.Endpoints;
 /// <param name="FadeKimg">Thousands of images shown per fade-in phase, [0, 10000].</param>
 /// <param name="Progressive">false trains the final resolution from the start (the paper's baseline).</param>
 /// <param name="Evaluate">Score the result (Fréchet distance in the dataset classifier's features) and store it as the version's metrics.</param>
+/// <param name="Webhook">URL called (POST, signed as Standard Webhooks do with this key's secret from GET
+/// /v1/webhooks/secret) when the job reaches the events in <c>webhookEvents</c>; public addresses only unless the
+/// server allows more.</param>
+/// <param name="WebhookEvents">Any of start, progress, completed; default completed.</param>
 public sealed record TrainingRequest(
     [property: DefaultValue("progan")] string? Family = null,
     [property: DefaultValue("fashion-mnist")] string? Dataset = null,
@@ -38,7 +43,9 @@ public sealed record TrainingRequest(
     [property: DefaultValue(16)] int? BatchSize = null,
     long? Seed = null,
     [property: DefaultValue(true)] bool? Progressive = null,
-    [property: DefaultValue(true)] bool? Evaluate = null);
+    [property: DefaultValue(true)] bool? Evaluate = null,
+    string? Webhook = null,
+    string[]? WebhookEvents = null);
 
 public static class TrainingsEndpoints
 {
@@ -69,6 +76,7 @@ public static class TrainingsEndpoints
         JobSubmitter submitter,
         JobReader reader,
         JobViews views,
+        WebhookTargets targets,
         IOptions<ApiOptions> options,
         CancellationToken ct)
     {
@@ -115,6 +123,7 @@ public static class TrainingsEndpoints
             errors["name"] = [$"Model '{name}' exists as a {existing.Family} {existing.Kind} model; pick another name."];
         if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
         var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
+        var hook = await JobWebhookFields.ValidateAsync(request.Webhook, request.WebhookEvents, targets, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The training request is invalid.");
 
         var input = new TrainingInput(family, dataset!.Name, sets, resolution, request.LatentDim ?? 128, request.FmapBase ?? 512,
@@ -129,6 +138,7 @@ public static class TrainingsEndpoints
             Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
             CancelAfter = deadline,
         };
+        hook.ApplyTo(job);
         var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
         return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }

@@ -18,6 +18,10 @@ namespace GanService.Api.Jobs;
 /// <param name="CancelAfter">From the Cancel-After header: if the job has not started by then, it is canceled.</param>
 /// <param name="Detail">Live figures of a long job: for a training its step, kimg, resolution, fade-in α, losses and
 /// images/s, and once done the registered version.</param>
+/// <param name="Webhook">Where this job's webhook deliveries go (GET /v1/jobs/{id}/webhooks lists them).</param>
+/// <param name="WebhookEvents">Which events are sent: start, progress, completed.</param>
+/// <param name="ExpiresAt">When the outputs' files will be deleted (Retention:OutputSeconds after completion).</param>
+/// <param name="ExpiredAt">When they were deleted: outputs is then empty and old links answer 410.</param>
 public sealed record JobDto(
     Guid Id,
     string Kind,
@@ -35,7 +39,11 @@ public sealed record JobDto(
     JobMetricsDto Metrics,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Device,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? CancelAfter = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Detail = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Detail = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Webhook = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? WebhookEvents = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ExpiresAt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ExpiredAt = null);
 
 /// <param name="Url">Signed link, valid for Storage:LinkTtlSeconds.</param>
 /// <param name="Seed">The seed this image was drawn from: request seed + index.</param>

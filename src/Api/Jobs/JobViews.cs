@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace GanService.Api.Jobs;
 
 /// <summary>Turns job rows into <see cref="JobDto"/>s: signed links, queue position.</summary>
-public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOptions> options, IHttpContextAccessor http)
+public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOptions> options, IOptions<RetentionOptions> retention, IHttpContextAccessor http)
 {
     public async Task<JobDto> ToDtoAsync(Job job, CancellationToken ct)
     {
@@ -21,7 +21,8 @@ public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOpti
     public JobDto ToDto(Job job, int? queuePosition)
     {
         var baseUrl = BaseUrl();
-        var outputs = job.Outputs.OrderBy(o => o.Index)
+        // Expired outputs have no files left to link to; the job says when they went.
+        var outputs = job.ExpiredAt is not null ? [] : job.Outputs.OrderBy(o => o.Index)
             .Select(o => new OutputDto(baseUrl + signer.Sign(o.BlobKey), o.ContentType, o.Width, o.Height, o.Seed, o.Label))
             .ToList();
         return new JobDto(
@@ -30,7 +31,9 @@ public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOpti
             job.Progress, queuePosition, job.CreatedAt, job.StartedAt, job.CompletedAt, outputs,
             job.Error is null ? null : JsonDocument.Parse(job.Error).RootElement.Clone(),
             new JobMetricsDto(job.QueueMs, job.RunMs, job.BatchImages), job.Device, job.CancelAfter,
-            job.Detail is null ? null : JsonDocument.Parse(job.Detail).RootElement.Clone());
+            job.Detail is null ? null : JsonDocument.Parse(job.Detail).RootElement.Clone(),
+            job.WebhookUrl, job.WebhookEvents,
+            job.ExpiredAt is null && job.Outputs.Count > 0 ? job.CompletedAt + retention.Value.OutputLifetime : null, job.ExpiredAt);
     }
 
     private string BaseUrl()

@@ -1,4 +1,5 @@
 using GanService.Core.Data;
+using GanService.Core.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace GanService.Core.Auth;
@@ -49,6 +50,16 @@ public sealed class ApiKeyStore(GanDbContext db)
     }
 
     public Task<List<ApiKey>> ListAsync(CancellationToken ct) => db.ApiKeys.AsNoTracking().OrderBy(k => k.CreatedAt).ToListAsync(ct);
+
+    /// <summary>The key's webhook signing secret, made on first use; <paramref name="rotate"/> replaces it (deliveries
+    /// signed from then on use the new one).</summary>
+    public async Task<string> WebhookSecretAsync(Guid keyId, bool rotate, CancellationToken ct)
+    {
+        var fresh = WebhookSignature.NewSecret();
+        await db.ApiKeys.Where(k => k.Id == keyId && (rotate || k.WebhookSecret == null))
+            .ExecuteUpdateAsync(s => s.SetProperty(k => k.WebhookSecret, fresh), ct);
+        return await db.ApiKeys.Where(k => k.Id == keyId).Select(k => k.WebhookSecret!).SingleAsync(ct);
+    }
 
     /// <summary>Revokes by id or by prefix. Returns how many keys were revoked.</summary>
     public Task<int> RevokeAsync(string idOrPrefix, CancellationToken ct)

@@ -10,6 +10,8 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<WorkerRecord> Workers => Set<WorkerRecord>();
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -26,6 +28,8 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
             e.HasIndex(j => new { j.Status, j.CreatedAt });
             // The per-key cap on queued jobs counts these.
             e.HasIndex(j => j.ApiKeyId).HasFilter("status = 'queued'").HasDatabaseName("ix_jobs_api_key_id_queued");
+            // The retention sweep's scan: finished jobs whose outputs are still kept.
+            e.HasIndex(j => j.CompletedAt).HasFilter("expired_at IS NULL AND completed_at IS NOT NULL").HasDatabaseName("ix_jobs_retention");
         });
         b.Entity<JobOutput>(e =>
         {
@@ -49,6 +53,20 @@ public sealed class GanDbContext(DbContextOptions<GanDbContext> options) : DbCon
         {
             e.ToTable("workers");
             e.Property(w => w.LoadedModels).HasColumnType("jsonb");
+        });
+        b.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.HasMany(d => d.AttemptLog).WithOne().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Job>().WithMany().HasForeignKey(d => d.JobId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(d => d.JobId);
+            // The dispatcher's scan: due, undelivered rows only.
+            e.HasIndex(d => d.NextAttemptAt).HasFilter("status = 'pending'").HasDatabaseName("ix_webhook_deliveries_due");
+        });
+        b.Entity<WebhookAttempt>(e =>
+        {
+            e.ToTable("webhook_attempts");
+            e.HasIndex(a => new { a.DeliveryId, a.Attempt });
         });
         b.Entity<ApiKey>(e =>
         {

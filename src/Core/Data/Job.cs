@@ -26,6 +26,8 @@ public sealed class Job
     /// <summary>From the Cancel-After header: a job not started by then is canceled instead of run.</summary>
     public DateTimeOffset? CancelAfter { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
+    /// <summary>When the retention sweep deleted the job's output files (Retention:OutputSeconds after completion).</summary>
+    public DateTimeOffset? ExpiredAt { get; set; }
     public int Attempts { get; set; }
     public string? Device { get; set; }
     public string? Worker { get; set; }
@@ -34,6 +36,10 @@ public sealed class Job
     /// <summary>Images in the forward pass that made this job's outputs: its own plus those of jobs batched with it.</summary>
     public int? BatchImages { get; set; }
     public string? TraceId { get; set; }
+    /// <summary>Where the job's webhook deliveries go; null means none.</summary>
+    public string? WebhookUrl { get; set; }
+    /// <summary>Which of start, progress, completed the webhook is called for.</summary>
+    public string[]? WebhookEvents { get; set; }
     public List<JobOutput> Outputs { get; set; } = [];
 }
 

@@ -42,6 +42,8 @@ public sealed class ApiKey
     public string[] Scopes { get; set; } = [];
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>Signs this key's webhook deliveries ("whsec_" + base64 of 32 random bytes); made on first use.</summary>
+    public string? WebhookSecret { get; set; }
 }
 
 /// <summary>A running worker process, upserted by its heartbeat; /health/ready lists those seen recently.</summary>

@@ -16,6 +16,12 @@ public sealed class FileBlobStore(IOptions<StorageOptions> options) : IBlobStore
         File.Move(tmp, path, overwrite: true);
     }
 
+    public Task DeleteAsync(string key, CancellationToken ct)
+    {
+        File.Delete(Resolve(key));
+        return Task.CompletedTask;
+    }
+
     public string? LocalPath(string key)
     {
         var path = Resolve(key);

@@ -6,6 +6,9 @@ public interface IBlobStore
     /// <summary>Writes (or overwrites: a retried job rewrites the same bytes) the blob under <paramref name="key"/>.</summary>
     Task PutAsync(string key, ReadOnlyMemory<byte> bytes, string contentType, CancellationToken ct);
 
+    /// <summary>Removes the blob; a missing one is not an error (a sweep may run twice).</summary>
+    Task DeleteAsync(string key, CancellationToken ct);
+
     /// <summary>The local file behind a key, or null when the store is not a local one or the blob is missing.</summary>
     string? LocalPath(string key);
 }

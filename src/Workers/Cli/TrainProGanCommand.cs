@@ -47,7 +47,8 @@ public static class TrainProGanCommand
                     new ProGanSchedule(
                         double.Parse(args.String("stable-kimg", "30"), CultureInfo.InvariantCulture),
                         double.Parse(args.String("fade-kimg", "30"), CultureInfo.InvariantCulture),
-                        Progressive: !args.Flag("direct")),
+                        Progressive: !args.Flag("direct"),
+                        FinalKimg: args.Flag("final-kimg") ? double.Parse(args.String("final-kimg", "0"), CultureInfo.InvariantCulture) : null),
                     BatchSize: args.Int("batch", 16),
                     Seed: args.OptionalLong("seed") ?? 1),
                 device);

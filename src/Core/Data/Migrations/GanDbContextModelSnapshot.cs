@@ -57,6 +57,10 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("scopes");
 
+                    b.Property<string>("WebhookSecret")
+                        .HasColumnType("text")
+                        .HasColumnName("webhook_secret");
+
                     b.HasKey("Id")
                         .HasName("pk_api_keys");
 
@@ -114,6 +118,10 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("error");
 
+                    b.Property<DateTimeOffset?>("ExpiredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expired_at");
+
                     b.Property<string>("IdempotencyKey")
                         .HasColumnType("text")
                         .HasColumnName("idempotency_key");
@@ -170,6 +178,14 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("trace_id");
 
+                    b.PrimitiveCollection<string[]>("WebhookEvents")
+                        .HasColumnType("text[]")
+                        .HasColumnName("webhook_events");
+
+                    b.Property<string>("WebhookUrl")
+                        .HasColumnType("text")
+                        .HasColumnName("webhook_url");
+
                     b.Property<string>("Worker")
                         .HasColumnType("text")
                         .HasColumnName("worker");
@@ -180,6 +196,10 @@ namespace GanService.Core.Data.Migrations
                     b.HasIndex("ApiKeyId")
                         .HasDatabaseName("ix_jobs_api_key_id_queued")
                         .HasFilter("status = 'queued'");
+
+                    b.HasIndex("CompletedAt")
+                        .HasDatabaseName("ix_jobs_retention")
+                        .HasFilter("expired_at IS NULL AND completed_at IS NOT NULL");
 
                     b.HasIndex("ApiKeyId", "IdempotencyKey")
                         .IsUnique()
@@ -352,6 +372,123 @@ namespace GanService.Core.Data.Migrations
                     b.ToTable("model_versions", (string)null);
                 });
 
+            modelBuilder.Entity("GanService.Core.Data.WebhookAttempt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempt");
+
+                    b.Property<Guid>("DeliveryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<long>("DurationMs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("duration_ms");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("text")
+                        .HasColumnName("error");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<int?>("StatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("status_code");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_attempts");
+
+                    b.HasIndex("DeliveryId", "Attempt")
+                        .HasDatabaseName("ix_webhook_attempts_delivery_id_attempt");
+
+                    b.ToTable("webhook_attempts", (string)null);
+                });
+
+            modelBuilder.Entity("GanService.Core.Data.WebhookDelivery", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<Guid>("ApiKeyId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("api_key_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Event")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("event");
+
+                    b.Property<Guid>("JobId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("job_id");
+
+                    b.Property<string>("LastError")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error");
+
+                    b.Property<int?>("LastStatusCode")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_status_code");
+
+                    b.Property<DateTimeOffset?>("LockedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("locked_until");
+
+                    b.Property<DateTimeOffset>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("status");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("url");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_deliveries");
+
+                    b.HasIndex("JobId")
+                        .HasDatabaseName("ix_webhook_deliveries_job_id");
+
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("ix_webhook_deliveries_due")
+                        .HasFilter("status = 'pending'");
+
+                    b.ToTable("webhook_deliveries", (string)null);
+                });
+
             modelBuilder.Entity("GanService.Core.Data.WorkerRecord", b =>
                 {
                     b.Property<string>("Id")
@@ -424,6 +561,26 @@ namespace GanService.Core.Data.Migrations
                         .HasConstraintName("fk_model_versions_models_model_name");
                 });
 
+            modelBuilder.Entity("GanService.Core.Data.WebhookAttempt", b =>
+                {
+                    b.HasOne("GanService.Core.Data.WebhookDelivery", null)
+                        .WithMany("AttemptLog")
+                        .HasForeignKey("DeliveryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_webhook_attempts_webhook_deliveries_delivery_id");
+                });
+
+            modelBuilder.Entity("GanService.Core.Data.WebhookDelivery", b =>
+                {
+                    b.HasOne("GanService.Core.Data.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_webhook_deliveries_jobs_job_id");
+                });
+
             modelBuilder.Entity("GanService.Core.Data.Job", b =>
                 {
                     b.Navigation("Outputs");
@@ -432,6 +589,11 @@ namespace GanService.Core.Data.Migrations
             modelBuilder.Entity("GanService.Core.Data.ModelRecord", b =>
                 {
                     b.Navigation("Versions");
+                });
+
+            modelBuilder.Entity("GanService.Core.Data.WebhookDelivery", b =>
+                {
+                    b.Navigation("AttemptLog");
                 });
 #pragma warning restore 612, 618
         }

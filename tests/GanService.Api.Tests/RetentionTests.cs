@@ -1,0 +1,69 @@
+using System.Net;
+using System.Text.Json;
+
+namespace GanService.Api.Tests;
+
+/// <summary>A host whose outputs live 4 s, swept every second.</summary>
+public sealed class RetentionHost : ServiceHost
+{
+    public const int OutputSeconds = 4;
+
+    protected override IReadOnlyDictionary<string, string> ExtraEnv => new Dictionary<string, string>
+    {
+        ["Retention__OutputSeconds"] = OutputSeconds.ToString(),
+        ["Retention__SweepSeconds"] = "1",
+    };
+}
+
+[CollectionDefinition(Name)]
+public sealed class RetentionCollection : ICollectionFixture<RetentionHost>
+{
+    public const string Name = "retention";
+}
+
+[Collection(RetentionCollection.Name)]
+public sealed class RetentionTests(RetentionHost host)
+{
+    [Fact]
+    public async Task Outputs_expire_after_the_retention_time_their_files_go_links_answer_410_and_the_row_stays()
+    {
+        var job = await host.Client.GenerateAsync("""{"count":2,"seed":5}""");
+        string id = job.GetProperty("id").GetString()!;
+        var completed = job.GetProperty("completedAt").GetDateTimeOffset();
+        Assert.Equal(completed.AddSeconds(RetentionHost.OutputSeconds), job.GetProperty("expiresAt").GetDateTimeOffset());
+        var output = job.GetProperty("outputs")[0];
+        Assert.NotEmpty(await host.Client.DownloadAsync(output));
+        string blobs = Path.Combine(host.Scratch, "blobs", "jobs", Guid.Parse(id).ToString("N"));
+        Assert.Equal(2, Directory.GetFiles(blobs).Length);
+
+        JsonElement after = default;
+        await ServiceHost.WaitUntilAsync(async () =>
+        {
+            (_, after) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
+            return after.TryGetProperty("expiredAt", out _);
+        }, TimeSpan.FromSeconds(30), "the sweep to expire the job", () => after.ToString());
+
+        Assert.True(after.GetProperty("expiredAt").GetDateTimeOffset() >= completed.AddSeconds(RetentionHost.OutputSeconds));
+        Assert.Equal("succeeded", after.GetProperty("status").GetString());
+        Assert.Equal(5, after.GetProperty("input").GetProperty("seed").GetInt64());
+        Assert.Equal(0, after.GetProperty("outputs").GetArrayLength());
+        Assert.False(after.TryGetProperty("expiresAt", out _));
+        Assert.Empty(Directory.GetFiles(blobs));
+
+        var response = await host.Client.GetAsync(output.GetProperty("url").GetString());
+        var problem = await Http.ReadAsync(response);
+        Http.AssertProblem(response, problem, HttpStatusCode.Gone);
+        Assert.Contains("retention", problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_missing_file_of_a_job_that_has_not_expired_is_still_a_404()
+    {
+        var job = await host.Client.GenerateAsync("""{"count":1,"seed":6}""");
+        var url = job.GetProperty("outputs")[0].GetProperty("url").GetString()!;
+        // A file removed behind the service's back (not by retention) is not "gone by policy".
+        File.Delete(Path.Combine(host.Scratch, "blobs", "jobs", Guid.Parse(job.GetProperty("id").GetString()!).ToString("N"), "0.png"));
+        var response = await host.Client.GetAsync(url);
+        Http.AssertProblem(response, await Http.ReadAsync(response), HttpStatusCode.NotFound);
+    }
+}
