@@ -48,12 +48,15 @@ public sealed class RetentionTests(RetentionHost host)
         Assert.Equal(5, after.GetProperty("input").GetProperty("seed").GetInt64());
         Assert.Equal(0, after.GetProperty("outputs").GetArrayLength());
         Assert.False(after.TryGetProperty("expiresAt", out _));
-        Assert.Empty(Directory.GetFiles(blobs));
+        Assert.False(Directory.Exists(blobs), "the job's output folder should go with its files");
 
         var response = await host.Client.GetAsync(output.GetProperty("url").GetString());
         var problem = await Http.ReadAsync(response);
         Http.AssertProblem(response, problem, HttpStatusCode.Gone);
         Assert.Contains("retention", problem.GetProperty("detail").GetString());
+        // A link of that job past its own expiry says the same: the output is gone for good, not "fetch a fresh link".
+        var old = await host.Client.GetAsync(TestHelpers.SignedPath($"jobs/{Guid.Parse(id):N}/1.png", DateTimeOffset.UtcNow.AddMinutes(-5).ToUnixTimeSeconds()));
+        Http.AssertProblem(old, await Http.ReadAsync(old), HttpStatusCode.Gone);
     }
 
     [Fact]

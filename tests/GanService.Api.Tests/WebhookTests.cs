@@ -172,6 +172,10 @@ public sealed class WebhookPolicyTests
     [InlineData("fe80::1")]
     [InlineData("fd12:3456::1")]
     [InlineData("::ffff:127.0.0.1")]
+    [InlineData("::10.0.0.1")]
+    [InlineData("64:ff9b::a00:5")]
+    [InlineData("2002:a00:1::1")]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2")]
     public void Internal_addresses_are_refused_by_default(string address) =>
         Assert.NotNull(Targets().Refusal(IPAddress.Parse(address)));
 

@@ -30,6 +30,8 @@ public static class FilesEndpoints
         string key, long? exp, string? sig, UrlSigner signer, IBlobStore blobs, GanDbContext db, HttpContext http, CancellationToken ct)
     {
         var verdict = exp is null ? UrlSigner.Verdict.BadSignature : signer.Verify(key, exp.Value, sig);
+        // A genuine link, however old, to outputs the retention sweep removed says so (410), not "fetch a fresh link".
+        if (verdict == UrlSigner.Verdict.Expired && await ExpiredAsync(key, db, ct) is { } gone) return gone;
         if (verdict != UrlSigner.Verdict.Valid)
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
                 title: verdict == UrlSigner.Verdict.Expired ? "Link expired" : "Invalid link signature",
@@ -38,15 +40,8 @@ public static class FilesEndpoints
         try { path = blobs.LocalPath(key); }
         catch (ArgumentException) { path = null; }
         if (path is null)
-        {
-            // Keys are jobs/{job id}/…: a job whose outputs the retention sweep removed answers 410, not 404.
-            var parts = key.Split('/');
-            if (parts is ["jobs", var id, ..] && Guid.TryParseExact(id, "N", out var jobId)
-                && await db.Jobs.Where(j => j.Id == jobId).Select(j => j.ExpiredAt).FirstOrDefaultAsync(ct) is { } expiredAt)
-                return TypedResults.Problem(statusCode: StatusCodes.Status410Gone, title: "Output expired",
-                    detail: $"This job's outputs were deleted at {expiredAt:u} by the retention policy; run the job again with the same seed for the same pixels.");
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: "The file no longer exists.");
-        }
+            return await ExpiredAsync(key, db, ct)
+                ?? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: "The file no longer exists.");
         // Blobs are written once (atomically, under a key per job output), so size and write time identify the
         // content, as nginx's ETag does, without reading the file on every request.
         var info = new FileInfo(path);
@@ -55,5 +50,14 @@ public static class FilesEndpoints
         http.Response.Headers.CacheControl = $"private, max-age={maxAge}, immutable";
         var type = ContentTypes.GetValueOrDefault(Path.GetExtension(path).ToLowerInvariant(), "application/octet-stream");
         return TypedResults.PhysicalFile(path, type, entityTag: etag, lastModified: info.LastWriteTimeUtc);
+    }
+
+    /// <summary>410 when the key's job (keys are jobs/{job id}/…) had its outputs removed by retention, else null.</summary>
+    private static async Task<ProblemHttpResult?> ExpiredAsync(string key, GanDbContext db, CancellationToken ct)
+    {
+        if (key.Split('/') is not ["jobs", var id, ..] || !Guid.TryParseExact(id, "N", out var jobId)) return null;
+        var expiredAt = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.ExpiredAt).FirstOrDefaultAsync(ct);
+        return expiredAt is null ? null : TypedResults.Problem(statusCode: StatusCodes.Status410Gone, title: "Output expired",
+            detail: $"This job's outputs were deleted at {expiredAt:u} by the retention policy; run the job again with the same seed for the same pixels.");
     }
 }

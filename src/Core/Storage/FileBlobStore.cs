@@ -18,7 +18,18 @@ public sealed class FileBlobStore(IOptions<StorageOptions> options) : IBlobStore
 
     public Task DeleteAsync(string key, CancellationToken ct)
     {
-        File.Delete(Resolve(key));
+        var path = Resolve(key);
+        try
+        {
+            File.Delete(path);
+            // The job's folder goes with its last file.
+            var folder = Path.GetDirectoryName(path)!;
+            if (folder != root && !Directory.EnumerateFileSystemEntries(folder).Any()) Directory.Delete(folder);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Already gone, folder and all.
+        }
         return Task.CompletedTask;
     }
 

@@ -33,6 +33,13 @@ public sealed class WebhookTargets
         (IPNetwork.Parse("240.0.0.0/4"), "a reserved address"),
         (IPNetwork.Parse("::/128"), "an unspecified address"),
         (IPNetwork.Parse("::1/128"), "a loopback address"),
+        // IPv6 forms that carry an IPv4 address (IPv4-compatible, NAT64, 6to4, Teredo) could reach an internal
+        // IPv4 network through a translator: refused whole rather than unwrapped.
+        (IPNetwork.Parse("::/96"), "an IPv4-compatible address"),
+        (IPNetwork.Parse("64:ff9b::/96"), "a NAT64 address"),
+        (IPNetwork.Parse("64:ff9b:1::/48"), "a NAT64 address"),
+        (IPNetwork.Parse("2002::/16"), "a 6to4 address"),
+        (IPNetwork.Parse("2001::/32"), "a Teredo address"),
         (IPNetwork.Parse("fc00::/7"), "a private (unique local) address"),
         (IPNetwork.Parse("fe80::/10"), "a link-local address"),
         (IPNetwork.Parse("fec0::/10"), "a site-local address"),
@@ -105,7 +112,8 @@ public sealed class WebhookTargets
         catch (OperationCanceledException) when (!ct.IsCancellationRequested) { return null; }
         if (addresses.Length == 0) return $"webhook host '{uri.Host}' does not resolve.";
         if (addresses.Any(a => Refusal(a) is null)) return null;
-        return $"webhook refused: '{uri.Host}' resolves to {Refusal(addresses[0])}.";
+        // The address itself stays in the server's log: the client need not learn the internal network's layout.
+        return $"webhook refused: '{uri.Host}' resolves only to addresses webhooks may not target (loopback, private, link-local or reserved).";
     }
 
     /// <summary>Opens the connection a delivery uses: resolves, drops refused addresses, dials the rest in order.</summary>
@@ -115,7 +123,8 @@ public sealed class WebhookTargets
             ? [literal] : await Dns.GetHostAddressesAsync(endpoint.Host, ct);
         var allowed = addresses.Where(a => Refusal(a) is null).ToList();
         if (allowed.Count == 0)
-            throw new HttpRequestException(addresses.Length == 0 ? $"'{endpoint.Host}' does not resolve" : $"refused: {Refusal(addresses[0])}");
+            throw new HttpRequestException(addresses.Length == 0 ? $"'{endpoint.Host}' does not resolve"
+                : $"refused: '{endpoint.Host}' is {InternalKind(addresses[0])}, which webhooks may not target");
         Exception? last = null;
         foreach (var address in allowed)
         {

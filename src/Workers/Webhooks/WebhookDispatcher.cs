@@ -51,15 +51,27 @@ public sealed class WebhookDispatcher : BackgroundService
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var idle = TimeSpan.FromMilliseconds(options.PollMilliseconds);
+        // Up to MaxConcurrent sends in flight; a slot freed by one receiver is refilled at the next look, so a
+        // receiver that never answers holds one slot for its timeout, not the whole round.
+        var inFlight = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                if (await DispatchDueAsync(stoppingToken) == 0) await Task.Delay(idle, stoppingToken);
+                inFlight.RemoveAll(t => t.IsCompleted);
+                int claimed = 0;
+                if (inFlight.Count < options.MaxConcurrent)
+                {
+                    var due = await ClaimAsync(options.MaxConcurrent - inFlight.Count, stoppingToken);
+                    inFlight.AddRange(due.Select(d => SendAsync(d, stoppingToken)));
+                    claimed = due.Count;
+                }
+                if (claimed == 0)
+                    await Task.WhenAny(inFlight.Append(Task.Delay(idle, stoppingToken)));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception e)
             {
@@ -67,10 +79,11 @@ public sealed class WebhookDispatcher : BackgroundService
                 await Task.Delay(idle, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+        await Task.WhenAll(inFlight).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    /// <summary>Claims and sends one round of due deliveries; returns how many there were.</summary>
-    public async Task<int> DispatchDueAsync(CancellationToken ct)
+    /// <summary>Claims up to <paramref name="limit"/> due deliveries (leased to this process).</summary>
+    private async Task<List<WebhookDelivery>> ClaimAsync(int limit, CancellationToken ct)
     {
         List<WebhookDelivery> due;
         using (var scope = scopes.CreateScope())
@@ -81,7 +94,7 @@ public sealed class WebhookDispatcher : BackgroundService
                 WITH due AS (
                     SELECT id FROM webhook_deliveries
                     WHERE status = {DeliveryStatus.Pending} AND next_attempt_at <= now() AND (locked_until IS NULL OR locked_until < now())
-                    ORDER BY next_attempt_at LIMIT {options.MaxConcurrent}
+                    ORDER BY next_attempt_at LIMIT {limit}
                     FOR UPDATE SKIP LOCKED),
                 claimed AS (
                     UPDATE webhook_deliveries d SET locked_until = {lease}, attempts = d.attempts + 1
@@ -90,11 +103,23 @@ public sealed class WebhookDispatcher : BackgroundService
                 SELECT * FROM claimed
                 """).AsNoTracking().ToListAsync(ct);
         }
-        await Task.WhenAll(due.Select(d => SendAsync(d, ct)));
-        return due.Count;
+        return due;
     }
 
     private async Task SendAsync(WebhookDelivery delivery, CancellationToken ct)
+    {
+        try
+        {
+            await SendOnceAsync(delivery, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            // Its lease runs out and another look sends it again.
+            log.LogWarning(e, "Webhook {DeliveryId} of job {JobId}: attempt {Attempt} broke off", delivery.Id, delivery.JobId, delivery.Attempts);
+        }
+    }
+
+    private async Task SendOnceAsync(WebhookDelivery delivery, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<GanDbContext>();

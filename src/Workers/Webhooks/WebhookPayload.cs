@@ -29,7 +29,8 @@ public static class WebhookPayload
     public static string Build(WebhookDelivery delivery, Job job, UrlSigner signer, string? publicBaseUrl)
     {
         var baseUrl = publicBaseUrl?.TrimEnd('/') ?? "";
-        var outputs = job.Outputs.OrderBy(o => o.Index)
+        // Links are signed once, for Storage:LinkTtlSeconds; a receiver acting later fetches the job for fresh ones.
+        var outputs = job.ExpiredAt is not null ? [] : job.Outputs.OrderBy(o => o.Index)
             .Select(o => new Output(baseUrl + signer.Sign(o.BlobKey), o.ContentType, o.Width, o.Height, o.Seed, o.Label)).ToList();
         var data = new JobData(job.Id, job.Kind, job.Status, job.Progress, job.Model, job.ModelVersion, job.CreatedAt, job.StartedAt,
             job.CompletedAt, outputs, Parse(job.Error), Parse(job.Detail), $"{baseUrl}/v1/jobs/{job.Id}");
