@@ -33,5 +33,11 @@ public sealed class CliArgs
 
     public long? OptionalLong(string name) => values.TryGetValue(name, out var v) ? long.Parse(v) : null;
 
+    /// <summary>A number with a decimal point, read the same whatever the machine's culture.</summary>
+    public double Double(string name, double fallback) => OptionalDouble(name) ?? fallback;
+
+    public double? OptionalDouble(string name) =>
+        values.TryGetValue(name, out var v) ? double.Parse(v, System.Globalization.CultureInfo.InvariantCulture) : null;
+
     public bool Flag(string name) => values.ContainsKey(name);
 }

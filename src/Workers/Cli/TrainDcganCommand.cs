@@ -22,7 +22,7 @@ public static class TrainDcganCommand
             "planes" => DiscriminatorConditioning.LabelPlanes,
             var other => throw new ArgumentException($"--conditioning must be aux or planes, got '{other}'."),
         };
-        double classWeight = double.Parse(args.String("class-weight", "1"), System.Globalization.CultureInfo.InvariantCulture);
+        double classWeight = args.Double("class-weight", 1);
         set_num_threads(threads);
         var sw = Stopwatch.StartNew();
         var (images, labels) = FashionMnist.Load(Path.Combine(dataDir, "fashion-mnist"), train: true);

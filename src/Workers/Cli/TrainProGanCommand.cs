@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 using GanService.Core.Models;
 using GanService.Models;
@@ -26,7 +25,7 @@ public static class TrainProGanCommand
         int resolution = args.Int("resolution", dataset == "fashion-mnist" ? 32 : 64);
         string checkpoints = args.String("checkpoints", $".data/checkpoints/progan-{dataset}-{resolution}{(args.Flag("direct") ? "-direct" : "")}");
         string outDir = args.String("out", "models/progan-emoji");
-        double minutes = double.Parse(args.String("checkpoint-minutes", "5"), CultureInfo.InvariantCulture);
+        double minutes = args.Double("checkpoint-minutes", 5);
         int logEvery = Math.Max(1, args.Int("log-every", 20));
         set_num_threads(args.Int("threads", 2));
         var (device, deviceName) = Devices.Choose(args.String("device", "auto"));
@@ -45,10 +44,10 @@ public static class TrainProGanCommand
                 new ProGanConfig(FinalResolution: resolution, Channels: channels, LatentDim: args.Int("latent", 128), FmapBase: args.Int("fmap-base", 2048), FmapMax: args.Int("fmap-max", 128)),
                 new ProGanTrainOptions(
                     new ProGanSchedule(
-                        double.Parse(args.String("stable-kimg", "30"), CultureInfo.InvariantCulture),
-                        double.Parse(args.String("fade-kimg", "30"), CultureInfo.InvariantCulture),
+                        args.Double("stable-kimg", 30),
+                        args.Double("fade-kimg", 30),
                         Progressive: !args.Flag("direct"),
-                        FinalKimg: args.Flag("final-kimg") ? double.Parse(args.String("final-kimg", "0"), CultureInfo.InvariantCulture) : null),
+                        FinalKimg: args.OptionalDouble("final-kimg")),
                     BatchSize: args.Int("batch", 16),
                     Seed: args.OptionalLong("seed") ?? 1),
                 device);
@@ -57,8 +56,8 @@ public static class TrainProGanCommand
 
         // The time-to-quality curve (--eval-every-seconds S): every S seconds of training, the EMA generator at its
         // current level and α, scored by ProGanCurve; the clock stops while it scores. --max-minutes stops training.
-        double evalEvery = double.Parse(args.String("eval-every-seconds", "0"), CultureInfo.InvariantCulture);
-        double maxMinutes = double.Parse(args.String("max-minutes", "0"), CultureInfo.InvariantCulture);
+        double evalEvery = args.Double("eval-every-seconds", 0);
+        double maxMinutes = args.Double("max-minutes", 0);
         ProGanCurve? curve = null;
         Classifier? curveClassifier = null;
         if (evalEvery > 0)
