@@ -52,10 +52,10 @@ public static class FilesEndpoints
         return TypedResults.PhysicalFile(path, type, entityTag: etag, lastModified: info.LastWriteTimeUtc);
     }
 
-    /// <summary>410 when the key's job (keys are jobs/{job id}/…) had its outputs removed by retention, else null.</summary>
+    /// <summary>410 when the key's job had its outputs removed by retention, else null.</summary>
     private static async Task<ProblemHttpResult?> ExpiredAsync(string key, GanDbContext db, CancellationToken ct)
     {
-        if (key.Split('/') is not ["jobs", var id, ..] || !Guid.TryParseExact(id, "N", out var jobId)) return null;
+        if (JobBlobs.JobOf(key) is not { } jobId) return null;
         var expiredAt = await db.Jobs.Where(j => j.Id == jobId).Select(j => j.ExpiredAt).FirstOrDefaultAsync(ct);
         return expiredAt is null ? null : TypedResults.Problem(statusCode: StatusCodes.Status410Gone, title: "Output expired",
             detail: $"This job's outputs were deleted at {expiredAt:u} by the retention policy; run the job again with the same seed for the same pixels.");

@@ -156,7 +156,7 @@ public static class JobsEndpoints
         return TypedResults.Ok(await views.ToDtoAsync(job, ct));
     }
 
-    private static ProblemHttpResult NotFound(Guid id) =>
+    internal static ProblemHttpResult NotFound(Guid id) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job {id} for this API key.");
 
     private static string EncodeCursor(Job job) =>

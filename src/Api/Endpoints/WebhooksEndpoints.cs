@@ -49,7 +49,7 @@ public static class WebhooksEndpoints
         Guid id, HttpContext http, GanDbContext db, JobReader reader, CancellationToken ct)
     {
         if (await reader.FindAsync(id, http.User.KeyId(), ct) is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"No job {id} for this API key.");
+            return JobsEndpoints.NotFound(id);
         var rows = await db.WebhookDeliveries.AsNoTracking().Include(d => d.AttemptLog)
             .Where(d => d.JobId == id).OrderBy(d => d.CreatedAt).ToListAsync(ct);
         return TypedResults.Ok(rows.Select(d => new WebhookDeliveryDto(

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
-using GanService.Core.Auth;
 using GanService.Core.Data;
 using GanService.Core.Jobs;
 using Microsoft.EntityFrameworkCore;
@@ -13,7 +12,7 @@ namespace GanService.Api.Jobs;
 /// Writes an accepted job's row, then hands it to the queue. If the process dies in between, the row stays queued
 /// with no enqueued_at and the workers' reconciler enqueues it: an accepted job is never lost.
 /// </summary>
-public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, ApiKeyStore keys, Microsoft.Extensions.Options.IOptions<ApiOptions> options, ILogger<JobSubmitter> log, TimeProvider clock)
+public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, Microsoft.Extensions.Options.IOptions<ApiOptions> options, ILogger<JobSubmitter> log, TimeProvider clock)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -44,9 +43,6 @@ public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, ApiKeyStore k
             int queued = await db.Jobs.CountAsync(j => j.ApiKeyId == job.ApiKeyId && j.Status == JobStatus.Queued, ct);
             if (queued >= options.Value.MaxQueuedJobsPerKey) return new Outcome(job, Replayed: false, Conflict: false, QueuedAlready: queued);
         }
-
-        // The key's signing secret exists before any delivery can need it.
-        if (job.WebhookUrl is not null) await keys.WebhookSecretAsync(job.ApiKeyId, rotate: false, ct);
 
         job.Id = Guid.CreateVersion7();
         job.Status = JobStatus.Queued;

@@ -21,9 +21,9 @@ public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOpti
     public JobDto ToDto(Job job, int? queuePosition)
     {
         var baseUrl = BaseUrl();
-        // Expired outputs have no files left to link to; the job says when they went.
-        var outputs = job.ExpiredAt is not null ? [] : job.Outputs.OrderBy(o => o.Index)
-            .Select(o => new OutputDto(baseUrl + signer.Sign(o.BlobKey), o.ContentType, o.Width, o.Height, o.Seed, o.Label))
+        // Expired outputs have no files left to link to; the job says when they went (ExpiredAt).
+        var outputs = JobBlobs.Links(job, signer, baseUrl)
+            .Select(l => new OutputDto(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label))
             .ToList();
         return new JobDto(
             job.Id, job.Kind, job.Status, job.Model, job.ModelVersion,

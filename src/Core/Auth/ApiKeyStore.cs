@@ -55,6 +55,9 @@ public sealed class ApiKeyStore(GanDbContext db)
     /// signed from then on use the new one).</summary>
     public async Task<string> WebhookSecretAsync(Guid keyId, bool rotate, CancellationToken ct)
     {
+        // Every delivery attempt asks: a read, and a write only the first time.
+        if (!rotate && await db.ApiKeys.Where(k => k.Id == keyId).Select(k => k.WebhookSecret).SingleAsync(ct) is { } existing)
+            return existing;
         var fresh = WebhookSignature.NewSecret();
         await db.ApiKeys.Where(k => k.Id == keyId && (rotate || k.WebhookSecret == null))
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.WebhookSecret, fresh), ct);

@@ -68,7 +68,7 @@ public sealed class GenerationJob(
             var outputs = await Task.WhenAll(pixels.Select(async (p, i) =>
             {
                 var bytes = ImageEncoder.Encode(p, size, size, channels, input.Format);
-                var key = $"jobs/{jobId:N}/{i}.{input.Format}";
+                var key = JobBlobs.Key(jobId, $"{i}.{input.Format}");
                 await blobs.PutAsync(key, bytes, contentType, ct);
                 return new JobOutput
                 {

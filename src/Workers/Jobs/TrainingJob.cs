@@ -229,7 +229,7 @@ public sealed class TrainingJob(
             g.Prepare(TorchSharp.torch.CPU);
             grid = SampleGrid.Render(g, TorchSharp.torch.CPU, rows: 4, perRow: 8, scale: 1);
         }
-        var key = $"jobs/{job.Id:N}/samples.png";
+        var key = JobBlobs.Key(job.Id, "samples.png");
         await blobs.PutAsync(key, grid, "image/png", ct);
         int size = trainer.Config.FinalResolution;
         var output = new JobOutput

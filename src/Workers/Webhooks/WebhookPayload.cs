@@ -30,8 +30,8 @@ public static class WebhookPayload
     {
         var baseUrl = publicBaseUrl?.TrimEnd('/') ?? "";
         // Links are signed once, for Storage:LinkTtlSeconds; a receiver acting later fetches the job for fresh ones.
-        var outputs = job.ExpiredAt is not null ? [] : job.Outputs.OrderBy(o => o.Index)
-            .Select(o => new Output(baseUrl + signer.Sign(o.BlobKey), o.ContentType, o.Width, o.Height, o.Seed, o.Label)).ToList();
+        var outputs = JobBlobs.Links(job, signer, baseUrl)
+            .Select(l => new Output(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label)).ToList();
         var data = new JobData(job.Id, job.Kind, job.Status, job.Progress, job.Model, job.ModelVersion, job.CreatedAt, job.StartedAt,
             job.CompletedAt, outputs, Parse(job.Error), Parse(job.Detail), $"{baseUrl}/v1/jobs/{job.Id}");
         return JsonSerializer.Serialize(new Body(WebhookEvents.TypeOf(delivery.Event), delivery.CreatedAt, data), Json);
