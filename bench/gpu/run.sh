@@ -129,8 +129,10 @@ kill -TERM $api 2>/dev/null; wait $api 2>/dev/null
 as_pg "$pgbin/pg_ctl" -D /var/tmp/gspg/d -m fast -w stop >/dev/null
 fi
 
+if want train64; then
 step "5. ProGAN training throughput, batch 64"
-want train64 && [ "$(left)" -gt 45 ] && train 64 train-b64 120
+[ "$(left)" -gt 45 ] && train 64 train-b64 120
+fi
 if want pvd; then
   step "6. progressive vs direct on the GPU"
   PVD_WORKERS="$W" PVD_DEVICE=auto PVD_BATCH="${GPU_PVD_BATCH:-64}" PVD_SETS=google PVD_KIMG="${GPU_PVD_KIMG:-20}" PVD_FINAL_KIMG="${GPU_PVD_FINAL_KIMG:-}" \
