@@ -16,6 +16,7 @@ public class ServiceHost : IAsyncLifetime
 
     private readonly List<ServiceProcess> workers = [];
     private ServiceProcess? api;
+    private string server = "";
 
     public string Database { get; } = "gs_test_" + Guid.NewGuid().ToString("N")[..12];
     public string ConnectionString { get; private set; } = "";
@@ -29,6 +30,11 @@ public class ServiceHost : IAsyncLifetime
 
     protected virtual bool StartWorkerAtOnce => true;
 
+    /// <summary>The PostgreSQL server (a connection string without a database) the host's database is made on: the
+    /// test cluster test.sh starts, unless a host brings its own.</summary>
+    protected virtual Task<string> ServerAsync() => Task.FromResult(Environment.GetEnvironmentVariable("GANSERVICE_TEST_PG")
+        ?? throw new InvalidOperationException("GANSERVICE_TEST_PG is not set: run the tests through ./test.sh, which starts the test PostgreSQL."));
+
     public static string Bin(string project) =>
         Path.Combine(RepoRoot, "artifacts", "bin", project, Configuration, project + ".dll");
 
@@ -40,9 +46,8 @@ public class ServiceHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var server = Environment.GetEnvironmentVariable("GANSERVICE_TEST_PG")
-            ?? throw new InvalidOperationException("GANSERVICE_TEST_PG is not set: run the tests through ./test.sh, which starts the test PostgreSQL.");
         Directory.CreateDirectory(Scratch);
+        server = await ServerAsync();
         // A snapshot of the shipped models: the tests must not see weights change under them (a training run may be writing).
         CopyDirectory(Path.Combine(RepoRoot, "models"), Path.Combine(Scratch, "models"));
         await using (var admin = new NpgsqlConnection(server + ";Database=postgres"))
@@ -158,7 +163,7 @@ public class ServiceHost : IAsyncLifetime
 
     private static string Tail(string s, int n) => s.Length <= n ? s : s[^n..];
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         Client?.Dispose();
         api?.Dispose();
@@ -166,7 +171,6 @@ public class ServiceHost : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         try
         {
-            var server = Environment.GetEnvironmentVariable("GANSERVICE_TEST_PG")!;
             await using var admin = new NpgsqlConnection(server + ";Database=postgres");
             await admin.OpenAsync();
             await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", admin);
@@ -188,7 +192,7 @@ public class ServiceHost : IAsyncLifetime
         }
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

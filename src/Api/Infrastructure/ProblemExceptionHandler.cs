@@ -18,7 +18,7 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         var problem = exception switch
         {
             BadHttpRequestException bad => FromBadRequest(bad),
-            NpgsqlException or TimeoutException when IsDatabase(exception) => new ProblemDetails
+            _ when IsDatabase(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Service temporarily unavailable",
@@ -36,7 +36,14 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
-    private static bool IsDatabase(Exception e) => e is NpgsqlException || e.InnerException is NpgsqlException;
+    /// <summary>Npgsql's exception anywhere in the chain: EF's retrying strategy wraps it twice (InvalidOperationException
+    /// "likely due to a transient failure" → DbUpdateException → NpgsqlException).</summary>
+    private static bool IsDatabase(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is NpgsqlException) return true;
+        return false;
+    }
 
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
     {
