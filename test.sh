@@ -16,6 +16,7 @@ cleanup() { if [ "${PG_STARTED:-0}" = 1 ]; then stop_cluster "$pg_dir"; fi; }
 trap cleanup EXIT
 
 ensure_postgres
+ensure_node_tools
 ./scripts/fetch-datasets.sh
 # A fresh cluster each run: tests never see an earlier run's rows. fsync off: it is throw-away.
 stop_cluster "$pg_dir"; [ -L "$pg_dir" ] && rm -rf "$(readlink -f "$pg_dir")"; rm -rf "$pg_dir"

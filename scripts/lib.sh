@@ -69,4 +69,21 @@ create_database() {
   fi
 }
 
+# The npm programs the tests and benches use (tools/node: s3rver, autocannon), installed from the lock file when
+# missing or changed; Node.js itself from the distribution when the machine has none. Sets GANSERVICE_NODE_TOOLS.
+ensure_node_tools() {
+  if ! command -v npm >/dev/null 2>&1; then
+    log "Installing Node.js from the distribution's packages"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+  fi
+  local dir="$PWD/tools/node"
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"; then
+    log "Installing the npm tools (tools/node)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    cp "$dir/package-lock.json" "$dir/node_modules/.installed-lock.json"
+  fi
+  export GANSERVICE_NODE_TOOLS="$dir/node_modules/.bin"
+}
+
 random_token() { head -c 48 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c "${1:-32}"; }

@@ -5,6 +5,7 @@ using GanService.Core.Queue;
 using GanService.Core.Storage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GanService.Core;
 
@@ -19,21 +20,24 @@ public static class Extensions
     {
         var connectionString = configuration.PostgresConnectionString();
         services.AddDbContextPool<GanDbContext>(o => Database.Configure(o, connectionString));
-        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section)
-            .Validate(o => o.SigningKey.Length >= 32, "Storage:SigningKey must be at least 32 characters.").ValidateOnStart();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>, SelfValidatingOptions<StorageOptions>>();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section)
             .Validate(o => o.InvisibilityTimeoutSeconds > 0 && o.PollIntervalSeconds > 0, "Queue timeouts must be positive.").ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IBlobStore, FileBlobStore>();
+        services.AddSingleton<FileBlobStore>();
+        services.AddSingleton<S3BlobStore>();
+        services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.IsS3
+            ? sp.GetRequiredService<S3BlobStore>() : sp.GetRequiredService<FileBlobStore>());
         services.AddSingleton<UrlSigner>();
+        services.AddSingleton<BlobLinks>();
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section);
         services.AddOptions<Datasets.DatasetOptions>().BindConfiguration(Datasets.DatasetOptions.Section);
         services.AddScoped<ModelRegistry>();
         services.AddScoped<ApiKeyStore>();
-        services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section)
-            .Validate(o => o.Validate() is null, "Webhooks settings are invalid (RetrySchedule, AllowedNetworks, TimeoutSeconds, PollMilliseconds, MaxConcurrent).")
-            .ValidateOnStart();
+        services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Webhooks.WebhookOptions>, SelfValidatingOptions<Webhooks.WebhookOptions>>();
         services.AddSingleton<Webhooks.WebhookTargets>();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
             .Validate(o => o.OutputSeconds >= 0 && o.SweepSeconds is >= 1 and <= 86_400, "Retention:OutputSeconds must be ≥ 0 and Retention:SweepSeconds 1..86400.")

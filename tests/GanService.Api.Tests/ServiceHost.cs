@@ -44,9 +44,13 @@ public class ServiceHost : IAsyncLifetime
     private const string Configuration = "release";
 #endif
 
+    /// <summary>Starts what the host's settings point at before its processes start (e.g. an S3 server).</summary>
+    protected virtual Task BeforeStartAsync() => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Scratch);
+        await BeforeStartAsync();
         server = await ServerAsync();
         // A snapshot of the shipped models: the tests must not see weights change under them (a training run may be writing).
         CopyDirectory(Path.Combine(RepoRoot, "models"), Path.Combine(Scratch, "models"));

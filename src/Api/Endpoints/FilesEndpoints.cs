@@ -26,7 +26,7 @@ public static class FilesEndpoints
         return app;
     }
 
-    private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> Get(
+    private static async Task<Results<FileStreamHttpResult, ProblemHttpResult>> Get(
         string key, long? exp, string? sig, UrlSigner signer, IBlobStore blobs, GanDbContext db, HttpContext http, CancellationToken ct)
     {
         var verdict = exp is null ? UrlSigner.Verdict.BadSignature : signer.Verify(key, exp.Value, sig);
@@ -36,20 +36,19 @@ public static class FilesEndpoints
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
                 title: verdict == UrlSigner.Verdict.Expired ? "Link expired" : "Invalid link signature",
                 detail: verdict == UrlSigner.Verdict.Expired ? "Fetch the job again for fresh links." : "The link was altered or was not issued by this service.");
-        string? path;
-        try { path = blobs.LocalPath(key); }
-        catch (ArgumentException) { path = null; }
-        if (path is null)
+        Blob? blob;
+        try { blob = await blobs.OpenAsync(key, ct); }
+        catch (ArgumentException) { blob = null; }
+        if (blob is null)
             return await ExpiredAsync(key, db, ct)
                 ?? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: "The file no longer exists.");
-        // Blobs are written once (atomically, under a key per job output), so size and write time identify the
-        // content, as nginx's ETag does, without reading the file on every request.
-        var info = new FileInfo(path);
-        var etag = new EntityTagHeaderValue($"\"{info.Length:x}-{info.LastWriteTimeUtc.Ticks:x}\"");
         long maxAge = Math.Max(0, exp!.Value - signer.Now.ToUnixTimeSeconds());
         http.Response.Headers.CacheControl = $"private, max-age={maxAge}, immutable";
-        var type = ContentTypes.GetValueOrDefault(Path.GetExtension(path).ToLowerInvariant(), "application/octet-stream");
-        return TypedResults.PhysicalFile(path, type, entityTag: etag, lastModified: info.LastWriteTimeUtc);
+        if (!blob.Content.CanSeek) http.Response.ContentLength = blob.Length;   // else the result sets it (or a range's)
+        var type = ContentTypes.GetValueOrDefault(Path.GetExtension(key).ToLowerInvariant(), "application/octet-stream");
+        // The result disposes the stream once sent. Range requests need a seekable one (the file store's).
+        return TypedResults.Stream(blob.Content, type, lastModified: blob.LastModified, entityTag: new EntityTagHeaderValue(blob.ETag),
+            enableRangeProcessing: blob.Content.CanSeek);
     }
 
     /// <summary>410 when the key's job had its outputs removed by retention, else null.</summary>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace GanService.Api.Jobs;
 
 /// <summary>Turns job rows into <see cref="JobDto"/>s: signed links, queue position.</summary>
-public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOptions> options, IOptions<RetentionOptions> retention, IHttpContextAccessor http)
+public sealed class JobViews(GanDbContext db, BlobLinks links, IOptions<ApiOptions> options, IOptions<RetentionOptions> retention, IHttpContextAccessor http)
 {
     public async Task<JobDto> ToDtoAsync(Job job, CancellationToken ct)
     {
@@ -22,7 +22,7 @@ public sealed class JobViews(GanDbContext db, UrlSigner signer, IOptions<ApiOpti
     {
         var baseUrl = BaseUrl();
         // Expired outputs have no files left to link to; the job says when they went (ExpiredAt).
-        var outputs = JobBlobs.Links(job, signer, baseUrl)
+        var outputs = JobBlobs.Links(job, links, baseUrl)
             .Select(l => new OutputDto(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label))
             .ToList();
         return new JobDto(

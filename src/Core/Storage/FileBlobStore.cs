@@ -12,7 +12,8 @@ public sealed class FileBlobStore(IOptions<StorageOptions> options) : IBlobStore
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         // Write then rename, so a reader never sees half a file.
         var tmp = $"{path}.{Guid.NewGuid():N}.tmp";
-        await File.WriteAllBytesAsync(tmp, bytes.ToArray(), ct);
+        await using (var file = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0, useAsync: true))
+            await file.WriteAsync(bytes, ct);
         File.Move(tmp, path, overwrite: true);
     }
 
@@ -33,11 +34,25 @@ public sealed class FileBlobStore(IOptions<StorageOptions> options) : IBlobStore
         return Task.CompletedTask;
     }
 
-    public string? LocalPath(string key)
+    public Task<Blob?> OpenAsync(string key, CancellationToken ct)
     {
         var path = Resolve(key);
-        return File.Exists(path) ? path : null;
+        try
+        {
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024,
+                FileOptions.Asynchronous | FileOptions.SequentialScan);
+            var info = new FileInfo(path);
+            // Blobs are written once (atomically, under a key per job output), so size and write time identify the
+            // content, as nginx's ETag does, without reading the file.
+            return Task.FromResult<Blob?>(new Blob(stream, stream.Length, info.LastWriteTimeUtc, $"\"{stream.Length:x}-{info.LastWriteTimeUtc.Ticks:x}\""));
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Blob?>(null);
+        }
     }
+
+    public string? DirectLink(string key, DateTimeOffset expires) => null;
 
     private string Resolve(string key)
     {

@@ -16,6 +16,6 @@ public static class JobBlobs
         key.Split('/') is ["jobs", var id, ..] && Guid.TryParseExact(id, "N", out var jobId) ? jobId : null;
 
     /// <summary>Signed links to the outputs the job still has, by index; none once retention removed them.</summary>
-    public static IEnumerable<(JobOutput Output, string Url)> Links(Job job, UrlSigner signer, string baseUrl) =>
-        job.ExpiredAt is not null ? [] : job.Outputs.OrderBy(o => o.Index).Select(o => (o, baseUrl + signer.Sign(o.BlobKey)));
+    public static IEnumerable<(JobOutput Output, string Url)> Links(Job job, BlobLinks links, string baseUrl) =>
+        job.ExpiredAt is not null ? [] : job.Outputs.OrderBy(o => o.Index).Select(o => (o, links.Link(o.BlobKey, baseUrl)));
 }

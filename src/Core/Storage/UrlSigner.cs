@@ -41,6 +41,8 @@ public sealed class UrlSigner
 
     public DateTimeOffset Now => clock.GetUtcNow();
 
+    public TimeSpan Ttl => ttl;
+
     private string Signature(string key, long exp)
     {
         var mac = HMACSHA256.HashData(secret, Encoding.UTF8.GetBytes($"{key}\n{exp}"));

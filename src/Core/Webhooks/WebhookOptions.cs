@@ -1,7 +1,7 @@
 namespace GanService.Core.Webhooks;
 
 /// <summary>Webhook delivery (section "Webhooks"), read by the Api (validation at submit) and the workers (delivery).</summary>
-public sealed class WebhookOptions
+public sealed class WebhookOptions : ISelfValidatingOptions
 {
     public const string Section = "Webhooks";
 

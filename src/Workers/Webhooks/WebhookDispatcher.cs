@@ -22,16 +22,16 @@ public sealed class WebhookDispatcher : BackgroundService
     private readonly IServiceScopeFactory scopes;
     private readonly WebhookOptions options;
     private readonly IReadOnlyList<TimeSpan> retries;
-    private readonly UrlSigner signer;
+    private readonly BlobLinks links;
     private readonly ILogger<WebhookDispatcher> log;
     private readonly HttpClient http;
 
-    public WebhookDispatcher(IServiceScopeFactory scopes, IOptions<WebhookOptions> options, WebhookTargets targets, UrlSigner signer, ILogger<WebhookDispatcher> log)
+    public WebhookDispatcher(IServiceScopeFactory scopes, IOptions<WebhookOptions> options, WebhookTargets targets, BlobLinks links, ILogger<WebhookDispatcher> log)
     {
         this.scopes = scopes;
         this.options = options.Value;
         retries = this.options.Retries();
-        this.signer = signer;
+        this.links = links;
         this.log = log;
         http = new HttpClient(new SocketsHttpHandler
         {
@@ -132,7 +132,7 @@ public sealed class WebhookDispatcher : BackgroundService
         }
         if (delivery.Payload is null)
         {
-            delivery.Payload = WebhookPayload.Build(delivery, job, signer, options.PublicBaseUrl);
+            delivery.Payload = WebhookPayload.Build(delivery, job, links, options.PublicBaseUrl);
             await db.WebhookDeliveries.Where(d => d.Id == delivery.Id && d.Payload == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(d => d.Payload, delivery.Payload), ct);
         }
