@@ -122,7 +122,7 @@ public sealed class BadInputTests(ServiceHost host, ITestOutputHelper output)
         var statuses = new SortedDictionary<int, int>();
         for (int i = 0; i < 100; i++)
         {
-            var (description, content) = BodyFuzzer.Next(rng);
+            var (description, content) = BodyFuzzer.Generations.Next(rng);
             using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/generations") { Content = content };
             var response = await fuzz.SendAsync(request);
             var text = await response.Content.ReadAsStringAsync();

@@ -3,10 +3,46 @@ using System.Text;
 
 namespace GanService.Api.Tests;
 
-/// <summary>Deterministic (seeded) mutations of a valid POST /v1/generations body.</summary>
-public static class BodyFuzzer
+/// <summary>Deterministic (seeded) mutations of a valid JSON body of one endpoint: type swaps, huge numbers, deep
+/// nesting, random bytes, truncation, flipped bytes, renamed or duplicated keys, non-object roots, edge values.</summary>
+public sealed class BodyFuzzer(IReadOnlyDictionary<string, string> valid, IReadOnlyDictionary<string, string[]> edges)
 {
-    private static readonly string[] Fields = ["model", "count", "seed", "label", "truncation", "format"];
+    /// <summary>POST /v1/generations. The webhook points at a port on loopback that nothing serves (the test hosts
+    /// allow 127.0.0.1), so an accepted body's deliveries fail at once.</summary>
+    public static readonly BodyFuzzer Generations = new(
+        new Dictionary<string, string>
+        {
+            ["model"] = "\"dcgan-fashion\"", ["count"] = "1", ["seed"] = "42", ["label"] = "\"sneaker\"", ["truncation"] = "0.7",
+            ["format"] = "\"png\"", ["webhook"] = "\"http://127.0.0.1:9/hook\"", ["webhookEvents"] = "[\"completed\"]",
+        },
+        new Dictionary<string, string[]>
+        {
+            ["count"] = ["1", "2", "4", "64", "65"],
+            ["seed"] = ["0", "9223372036854775807", "-9223372036854775808", "-1", "1234567890123"],
+            ["label"] = ["\"ankle-boot\"", "\"T-SHIRT\"", "null"],
+            ["truncation"] = ["1", "1e-9", "0.5", "null", "0"],
+            ["format"] = ["\"png\"", "\"WEBP\"", "\"jpeg\""],
+            ["webhookEvents"] = ["[\"start\",\"progress\",\"completed\"]", "[\"COMPLETED\"]", "[]", "[\"completed\",\"completed\"]"],
+        });
+
+    /// <summary>POST /v1/trainings, a run small enough to cancel at once.</summary>
+    public static readonly BodyFuzzer Trainings = new(
+        new Dictionary<string, string>
+        {
+            ["family"] = "\"progan\"", ["dataset"] = "\"fashion-mnist\"", ["name"] = "\"sweep-progan\"", ["latentDim"] = "8",
+            ["fmapBase"] = "32", ["fmapMax"] = "8", ["stableKimg"] = "0.05", ["fadeKimg"] = "0.016", ["batchSize"] = "16",
+            ["seed"] = "3", ["progressive"] = "true", ["evaluate"] = "false", ["sets"] = "null", ["resolution"] = "null",
+        },
+        new Dictionary<string, string[]>
+        {
+            ["resolution"] = ["4", "8", "32", "64", "128", "256", "512", "0", "-4", "null"],
+            ["stableKimg"] = ["0", "0.001", "10000", "10000.001", "-1"],
+            ["fadeKimg"] = ["0", "10000", "1e-300"],
+            ["batchSize"] = ["1", "2", "256", "257", "0"],
+            ["latentDim"] = ["1", "512", "513", "0"],
+            ["name"] = ["\"a\"", "\"UPPER\"", "\"-leading\"", "\"" + new string('n', 65) + "\"", "\"dcgan-fashion\""],
+            ["sets"] = ["[\"google\"]", "[]", "[\"nope\"]"],
+        });
 
     private static readonly string[] HugeNumbers =
     [
@@ -14,15 +50,14 @@ public static class BodyFuzzer
         "-2147483649", "1.7976931348623157e308", "4.9e-324", "-0", "0.0000000000000001", "1e-400", "123456789012345678901234567890.5",
     ];
 
-    private static Dictionary<string, string> Valid() => new()
-    {
-        ["model"] = "\"dcgan-fashion\"", ["count"] = "1", ["seed"] = "42", ["label"] = "\"sneaker\"", ["truncation"] = "0.7", ["format"] = "\"png\"",
-    };
+    private string[] Fields => [.. valid.Keys];
+
+    private Dictionary<string, string> Valid() => new(valid);
 
     private static string Render(IEnumerable<KeyValuePair<string, string>> fields) =>
         "{" + string.Join(",", fields.Select(f => $"\"{f.Key}\":{f.Value}")) + "}";
 
-    public static (string Description, HttpContent Content) Next(Random rng)
+    public (string Description, HttpContent Content) Next(Random rng)
     {
         var fields = Valid();
         string field = Fields[rng.Next(Fields.Length)];
@@ -99,16 +134,9 @@ public static class BodyFuzzer
             case 8:
             {
                 // Valid values at the edges, some fields left out: these may be accepted.
-                var edge = new Dictionary<string, string>
-                {
-                    ["count"] = rng.Next(1, 5).ToString(),
-                    ["seed"] = new[] { "0", "9223372036854775807", "-9223372036854775808", "-1", rng.NextInt64().ToString() }[rng.Next(5)],
-                    ["label"] = new[] { "\"ankle-boot\"", "\"T-SHIRT\"", "null" }[rng.Next(3)],
-                    ["truncation"] = new[] { "1", "1e-9", "0.5", "null" }[rng.Next(4)],
-                    ["format"] = new[] { "\"png\"", "\"WEBP\"", "\"jpeg\"" }[rng.Next(3)],
-                };
-                var body = Render(edge.Where(_ => rng.Next(3) > 0));
-                return Json($"edge: {body}", body);
+                foreach (var (f, values) in edges) fields[f] = values[rng.Next(values.Length)];
+                var body = Render(fields.Where(_ => rng.Next(3) > 0));
+                return Json($"edge: {Short(body)}", body);
             }
             default:
             {

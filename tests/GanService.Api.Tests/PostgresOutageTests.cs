@@ -56,8 +56,8 @@ public sealed class PostgresOutageTests(PostgresOutageHost host) : IClassFixture
 
         await Task.Delay(TimeSpan.FromSeconds(3));
         int acceptedBefore = accepted.Count;
+        var down = DateTime.UtcNow;   // before: sessions die at once, pg_ctl returns only once the server has exited
         await host.Postgres.StopAsync();
-        var down = DateTime.UtcNow;
         await Task.Delay(TimeSpan.FromSeconds(1));
         using (var probe = host.NewClient(null))   // as a load balancer probes: no key
         using (var ready = await probe.GetAsync("/health/ready"))

@@ -30,10 +30,30 @@ public sealed class PrivatePostgres : IAsyncDisposable
         var dir = Path.Combine(Root ? "/var/tmp" : Path.GetTempPath(), "ganservice-test-pg-" + Guid.NewGuid().ToString("N")[..10]);
         Directory.CreateDirectory(dir);
         if (Root) await RunAsync("chown", ["postgres:postgres", dir]);
-        var pg = new PrivatePostgres(bin, dir, ServiceHost.FreePort());
+        var pg = new PrivatePostgres(bin, dir, StablePort());
         await pg.RunPgAsync("initdb", "-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8");
         await pg.StartAsync();
         return pg;
+    }
+
+    /// <summary>A free port below Linux's ephemeral range (32768+), so that while the server is stopped no outgoing
+    /// connection or port-0 listener of another test can take it before the restart.</summary>
+    private static int StablePort()
+    {
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            int port = Random.Shared.Next(20_000, 32_000);
+            try
+            {
+                using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+        }
+        throw new InvalidOperationException("no free port in 20000..32000");
     }
 
     public Task StartAsync() => RunPgAsync("pg_ctl", "-D", Dir, "-l", Path.Combine(Dir, "server.log"), "-w", "-t", "60",

@@ -27,13 +27,13 @@ public sealed class S3Host : ServiceHost
     };
 
     /// <summary>The store as the service's processes configure it, for reading back what they wrote.</summary>
-    public S3BlobStore Store(bool presign = true) => new(Options.Create(new StorageOptions
+    public S3BlobStore Store(bool presign = true, string publicUrl = "") => new(Options.Create(new StorageOptions
     {
         Provider = "s3", SigningKey = SigningKey,
         S3 = new S3StorageOptions
         {
             ServiceUrl = S3.Url, Bucket = Bucket, Prefix = Prefix, AccessKey = S3rver.AccessKey, SecretKey = S3rver.SecretKey,
-            CreateBucket = true, PresignLinks = presign,
+            CreateBucket = true, PresignLinks = presign, PublicUrl = publicUrl,
         },
     }), NullLogger<S3BlobStore>.Instance);
 
@@ -103,6 +103,9 @@ public sealed class S3StorageTests(S3Host host) : IClassFixture<S3Host>
         await store.DeleteAsync(key, CancellationToken.None);   // twice: not an error
         using var unsigned = host.Store(presign: false);
         Assert.Null(unsigned.DirectLink(key, DateTimeOffset.UtcNow.AddMinutes(5)));
+        using var behindProxy = host.Store(publicUrl: "https://files.example.test");
+        Assert.StartsWith($"https://files.example.test/{S3Host.Bucket}/{S3Host.Prefix}/{key}?", behindProxy.DirectLink(key, DateTimeOffset.UtcNow.AddMinutes(5)));
+        await Assert.ThrowsAsync<ArgumentException>(() => store.OpenAsync("jobs/../../etc/passwd", CancellationToken.None));
     }
 
     [Fact]

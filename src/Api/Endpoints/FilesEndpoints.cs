@@ -44,7 +44,17 @@ public static class FilesEndpoints
                 ?? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "File not found", detail: "The file no longer exists.");
         long maxAge = Math.Max(0, exp!.Value - signer.Now.ToUnixTimeSeconds());
         http.Response.Headers.CacheControl = $"private, max-age={maxAge}, immutable";
-        if (!blob.Content.CanSeek) http.Response.ContentLength = blob.Length;   // else the result sets it (or a range's)
+        if (!blob.Content.CanSeek)
+        {
+            // The result sets it for a seekable stream (or a range's); for a network stream only a 200 carries the
+            // whole body (a 304 or 412 has none, and a length there would make Kestrel fail the response).
+            long length = blob.Length;
+            http.Response.OnStarting(() =>
+            {
+                if (http.Response.StatusCode == StatusCodes.Status200OK) http.Response.ContentLength = length;
+                return Task.CompletedTask;
+            });
+        }
         var type = ContentTypes.GetValueOrDefault(Path.GetExtension(key).ToLowerInvariant(), "application/octet-stream");
         // The result disposes the stream once sent. Range requests need a seekable one (the file store's).
         return TypedResults.Stream(blob.Content, type, lastModified: blob.LastModified, entityTag: new EntityTagHeaderValue(blob.ETag),

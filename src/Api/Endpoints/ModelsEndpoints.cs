@@ -88,7 +88,17 @@ public static class ModelsEndpoints
         if (!request.HasFormContentType)
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
                 detail: "POST /v1/models/import takes multipart/form-data with name, family, config and a weights file.");
-        var form = await request.ReadFormAsync(ct);
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (Exception e) when (e is InvalidDataException || (e is IOException and not BadHttpRequestException && !ct.IsCancellationRequested))
+        {
+            // No boundary, a section without Content-Disposition, a body that ends mid-part: the client's, not ours.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The multipart body is malformed: {e.Message.Trim()}"] },
+                title: "The import is invalid.");
+        }
         var errors = new Dictionary<string, string[]>();
         string name = form["name"].ToString().Trim();
         string family = form["family"].ToString().Trim();

@@ -31,17 +31,25 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             log.LogError(exception, "Unhandled exception on {Method} {Path}", http.Request.Method, http.Request.Path);
             problem = new ProblemDetails { Status = StatusCodes.Status500InternalServerError, Title = "Internal error", Detail = "The error was logged." };
         }
-        if (problem.Status == StatusCodes.Status503ServiceUnavailable) http.Response.Headers.RetryAfter = "5";
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            log.LogWarning("Database unreachable on {Method} {Path}: {Error}", http.Request.Method, http.Request.Path, exception.GetBaseException().Message);
+        }
         http.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem, Exception = exception });
     }
 
-    /// <summary>Npgsql's exception anywhere in the chain: EF's retrying strategy wraps it twice (InvalidOperationException
-    /// "likely due to a transient failure" → DbUpdateException → NpgsqlException).</summary>
+    /// <summary>
+    /// The database cannot be reached (connection refused or broken, a timeout, the server shutting down or refusing
+    /// connections), anywhere in the chain: Npgsql's EF Core execution strategy wraps the exception twice
+    /// (InvalidOperationException "likely due to a transient failure" → DbUpdateException → NpgsqlException). Errors
+    /// the server reports about a statement (a constraint, a value too long) are not outages and stay 500s.
+    /// </summary>
     private static bool IsDatabase(Exception e)
     {
         for (Exception? x = e; x is not null; x = x.InnerException)
-            if (x is NpgsqlException) return true;
+            if (x is NpgsqlException n && (n is not PostgresException || n.IsTransient)) return true;
         return false;
     }
 

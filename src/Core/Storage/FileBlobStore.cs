@@ -41,10 +41,10 @@ public sealed class FileBlobStore(IOptions<StorageOptions> options) : IBlobStore
         {
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 64 * 1024,
                 FileOptions.Asynchronous | FileOptions.SequentialScan);
-            var info = new FileInfo(path);
+            var written = File.GetLastWriteTimeUtc(stream.SafeFileHandle);
             // Blobs are written once (atomically, under a key per job output), so size and write time identify the
             // content, as nginx's ETag does, without reading the file.
-            return Task.FromResult<Blob?>(new Blob(stream, stream.Length, info.LastWriteTimeUtc, $"\"{stream.Length:x}-{info.LastWriteTimeUtc.Ticks:x}\""));
+            return Task.FromResult<Blob?>(new Blob(stream, stream.Length, written, $"\"{stream.Length:x}-{written.Ticks:x}\""));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -50,10 +50,16 @@ public sealed class StorageOptions : ISelfValidatingOptions
     public string? Validate()
     {
         if (SigningKey.Length < 32) return "Storage:SigningKey must be at least 32 characters.";
-        if (LinkTtlSeconds is < 1 or > 604_800) return "Storage:LinkTtlSeconds must be 1..604800 (an S3 presigned link lasts at most 7 days).";
+        if (LinkTtlSeconds < 1) return "Storage:LinkTtlSeconds must be at least 1.";
         if (!IsS3) return string.Equals(Provider, "file", StringComparison.OrdinalIgnoreCase) ? null : $"Storage:Provider '{Provider}' is not 'file' or 's3'.";
+        if (LinkTtlSeconds > 604_800) return "Storage:LinkTtlSeconds must be at most 604800 with S3 (a presigned link lasts at most 7 days).";
         if (string.IsNullOrWhiteSpace(S3.Bucket)) return "Storage:S3:Bucket must be set when Storage:Provider is s3.";
-        if (S3.ServiceUrl is { Length: > 0 } url && !Uri.TryCreate(url, UriKind.Absolute, out _)) return $"Storage:S3:ServiceUrl '{url}' is not an absolute URL.";
+        foreach (var (name, url) in new[] { ("ServiceUrl", S3.ServiceUrl), ("PublicUrl", S3.PublicUrl) })
+            if (url.Length > 0 && !(Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+                return $"Storage:S3:{name} '{url}' is not an absolute http(s) URL.";
+        if (S3.PublicUrl.Length > 0 && S3.ServiceUrl.Length == 0) return "Storage:S3:PublicUrl needs Storage:S3:ServiceUrl (it renames that endpoint for clients).";
+        if (S3.Prefix.Split('/').Any(s => s is "." or "..") || S3.Prefix.StartsWith('/')) return $"Storage:S3:Prefix '{S3.Prefix}' must be a relative path without '.' or '..' segments.";
+        if (string.IsNullOrWhiteSpace(S3.Region)) return "Storage:S3:Region must be set.";
         if (string.IsNullOrEmpty(S3.AccessKey) != string.IsNullOrEmpty(S3.SecretKey)) return "Storage:S3:AccessKey and SecretKey are set together or not at all.";
         return null;
     }
@@ -64,6 +70,11 @@ public sealed class S3StorageOptions
     /// <summary>An S3-compatible endpoint (MinIO, Ceph, R2, s3rver…); empty means AWS itself, by <see cref="Region"/>.</summary>
     public string ServiceUrl { get; set; } = "";
 
+    /// <summary>The same endpoint as clients reach it, when that differs from <see cref="ServiceUrl"/> (e.g. the
+    /// services reach http://minio:9000 inside a compose network, clients https://files.example.com): presigned links
+    /// are signed for this host, since the signature covers it.</summary>
+    public string PublicUrl { get; set; } = "";
+
     public string Region { get; set; } = "us-east-1";
 
     public string Bucket { get; set; } = "";
@@ -71,7 +82,8 @@ public sealed class S3StorageOptions
     /// <summary>Put in front of every key, so that one bucket can hold several deployments' files.</summary>
     public string Prefix { get; set; } = "";
 
-    /// <summary>Empty: the SDK's default chain (AWS_ACCESS_KEY_ID…, an instance or pod role).</summary>
+    /// <summary>Empty: the SDK's default chain (AWS_ACCESS_KEY_ID…, an instance or pod role). With temporary
+    /// credentials a presigned link dies with the session token, which may be sooner than Storage:LinkTtlSeconds.</summary>
     public string AccessKey { get; set; } = "";
 
     public string SecretKey { get; set; } = "";

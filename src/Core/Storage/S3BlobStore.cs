@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.InteropServices;
 using Amazon;
 using Amazon.Runtime;
@@ -17,6 +16,7 @@ namespace GanService.Core.Storage;
 public sealed class S3BlobStore : IBlobStore, IDisposable
 {
     private readonly AmazonS3Client client;
+    private readonly AmazonS3Client presigner;
     private readonly S3StorageOptions options;
     private readonly Protocol protocol;
     private readonly ILogger<S3BlobStore> log;
@@ -27,6 +27,15 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     {
         options = storage.Value.S3;
         this.log = log;
+        client = NewClient(options.ServiceUrl);
+        // Presigning is a local computation; its URL names the host clients use.
+        presigner = options.PublicUrl.Length > 0 ? NewClient(options.PublicUrl) : client;
+        protocol = (options.PublicUrl.Length > 0 ? options.PublicUrl : options.ServiceUrl).StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+            ? Protocol.HTTP : Protocol.HTTPS;
+    }
+
+    private AmazonS3Client NewClient(string serviceUrl)
+    {
         var config = new AmazonS3Config
         {
             ForcePathStyle = options.ForcePathStyle,
@@ -35,14 +44,13 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             Timeout = TimeSpan.FromSeconds(30),
             MaxErrorRetry = 3,
         };
-        if (options.ServiceUrl.Length > 0)
+        if (serviceUrl.Length > 0)
         {
-            config.ServiceURL = options.ServiceUrl;
+            config.ServiceURL = serviceUrl;
             config.AuthenticationRegion = options.Region;
         }
         else config.RegionEndpoint = RegionEndpoint.GetBySystemName(options.Region);
-        protocol = options.ServiceUrl.StartsWith("http://", StringComparison.OrdinalIgnoreCase) ? Protocol.HTTP : Protocol.HTTPS;
-        client = options.AccessKey.Length > 0
+        return options.AccessKey.Length > 0
             ? new AmazonS3Client(new BasicAWSCredentials(options.AccessKey, options.SecretKey), config)
             : new AmazonS3Client(config);
     }
@@ -66,9 +74,10 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         {
             await client.DeleteObjectAsync(options.Bucket, ObjectKey(key), ct);
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
         {
-            // S3 answers 204 for a missing key; some compatible servers answer 404. Either way it is gone.
+            // S3 answers 204 for a missing key; some compatible servers answer 404. Either way it is gone. (Not
+            // NoSuchBucket: a misconfigured bucket must not let the retention sweep mark jobs expired.)
         }
     }
 
@@ -77,20 +86,31 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         try
         {
             var response = await client.GetObjectAsync(options.Bucket, ObjectKey(key), ct);
-            return new Blob(response.ResponseStream, response.ContentLength, response.LastModified ?? DateTimeOffset.UnixEpoch.UtcDateTime, response.ETag);
+            // Disposing the response stream returns the connection. Servers that omit the ETag get one made from
+            // what identifies the object.
+            var etag = response.ETag is { Length: > 0 } e ? (e.StartsWith('"') ? e : $"\"{e}\"") : $"\"{response.ContentLength:x}-{response.LastModified?.Ticks:x}\"";
+            return new Blob(response.ResponseStream, response.ContentLength, response.LastModified ?? DateTime.UnixEpoch, etag);
         }
-        catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
+        catch (AmazonS3Exception e) when (e.ErrorCode == "NoSuchKey")
         {
+            // Only a missing key. Without s3:ListBucket, AWS answers a missing key with 403 AccessDenied: that, like
+            // NoSuchBucket, is a configuration error and surfaces as one.
             return null;
         }
     }
 
-    public string? DirectLink(string key, DateTimeOffset expires) => !options.PresignLinks ? null : client.GetPreSignedURL(new GetPreSignedUrlRequest
+    public string? DirectLink(string key, DateTimeOffset expires) => !options.PresignLinks ? null : presigner.GetPreSignedURL(new GetPreSignedUrlRequest
     {
         BucketName = options.Bucket, Key = ObjectKey(key), Verb = HttpVerb.GET, Expires = expires.UtcDateTime, Protocol = protocol,
     });
 
-    private string ObjectKey(string key) => options.Prefix.Length == 0 ? key : options.Prefix.TrimEnd('/') + "/" + key;
+    /// <summary>The object's key in the bucket. Keys are ours (jobs/{id}/{file}); one with empty, '.' or '..' segments
+    /// is refused as the file store refuses a key that leaves its folder.</summary>
+    private string ObjectKey(string key)
+    {
+        if (key.Split('/').Any(s => s is "" or "." or "..")) throw new ArgumentException($"Blob key '{key}' is not a plain relative path.", nameof(key));
+        return options.Prefix.Length == 0 ? key : options.Prefix.TrimEnd('/') + "/" + key;
+    }
 
     private async Task EnsureBucketAsync(CancellationToken ct)
     {
@@ -117,6 +137,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
 
     public void Dispose()
     {
+        if (presigner != client) presigner.Dispose();
         client.Dispose();
         bucketCheck.Dispose();
     }
