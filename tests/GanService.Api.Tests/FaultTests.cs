@@ -28,23 +28,35 @@ public sealed class FaultTests(FaultHost host)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
     [Fact]
-    public async Task Job_of_a_worker_killed_mid_job_finishes_after_a_worker_restarts()
+    public async Task Jobs_held_by_a_worker_killed_mid_run_finish_on_another_worker()
     {
         var stalling = host.StartWorker(new Dictionary<string, string> { ["Worker__HoldAfterClaimMs"] = "120000" });
-        var (response, job) = await host.Client.PostAsync("/v1/generations", """{"count":2,"seed":31,"label":"dress"}""");
-        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-        var id = Guid.Parse(job.GetProperty("id").GetString()!);
-        await ServiceHost.WaitUntilAsync(async () => await Status(id) == "running", Patience, "the first worker to claim the job");
+        var ids = new List<Guid>();
+        for (int i = 0; i < 4; i++)
+        {
+            var (response, job) = await host.Client.PostAsync("/v1/generations", $$"""{"count":2,"seed":{{31 + i}},"label":"dress"}""");
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            ids.Add(Guid.Parse(job.GetProperty("id").GetString()!));
+        }
+        await ServiceHost.WaitUntilAsync(async () => (await Task.WhenAll(ids.Select(Status))).All(s => s == "running"), Patience,
+            "the first worker to claim all four jobs", host.Logs);
 
-        stalling.Kill();
-        Assert.Equal("running", await Status(id));
+        // The other worker is up before the kill: the jobs stay with the first until its death frees them.
         using var healthy = host.StartWorker();
-        await ServiceHost.WaitUntilAsync(async () => await Status(id) == "succeeded", Patience, "the job to finish on the new worker", host.Logs);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.All(await Task.WhenAll(ids.Select(Status)), s => Assert.Equal("running", s));
+        stalling.Kill();
+        await ServiceHost.WaitUntilAsync(async () => (await Task.WhenAll(ids.Select(Status))).All(s => s == "succeeded"), Patience,
+            "the four jobs to finish on the other worker", host.Logs);
 
-        Assert.Equal(2, await host.ScalarAsync<int>("SELECT attempts FROM jobs WHERE id = @id", ("id", id)));
-        Assert.Equal(2L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
-        var (_, done) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
-        Assert.Equal(2, done.GetProperty("outputs").GetArrayLength());
+        foreach (var id in ids)
+        {
+            Assert.Equal(2, await host.ScalarAsync<int>("SELECT attempts FROM jobs WHERE id = @id", ("id", id)));
+            Assert.EndsWith($":{healthy.Id}", await host.ScalarAsync<string>("SELECT worker FROM jobs WHERE id = @id", ("id", id)));
+            Assert.Equal(2L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+            var (_, done) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
+            Assert.Equal(2, done.GetProperty("outputs").GetArrayLength());
+        }
         healthy.Stop(TimeSpan.FromSeconds(20));
     }
 
