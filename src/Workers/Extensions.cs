@@ -31,6 +31,9 @@ public static class Extensions
         services.AddSingleton<ModelCache>();
         services.AddSingleton<VersionCatalog>();
         services.AddScoped<IGenerationJob, GenerationJob>();
+        // The host waits for Hangfire, which waits for the jobs in their grace period (WorkerOptions.ShutdownGraceSeconds).
+        services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(worker.Value.ShutdownGraceSeconds + 15));
         services.AddScoped<ITrainingJob, TrainingJob>();
         services.AddScoped<IJobQueue, HangfireJobQueue>();
         services.AddHostedService<Reconciler>();
@@ -47,7 +50,7 @@ public static class Extensions
             o.Queues = [Queues.ForKind(JobKinds.Generation)];
             o.WorkerCount = worker.Concurrency;
             o.ServerName = WorkerPresence.Id;
-            o.ShutdownTimeout = TimeSpan.FromSeconds(30);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(worker.ShutdownGraceSeconds + 10);
         });
         // Trainings hold a Hangfire thread for minutes to hours: their own server, so they never starve generation.
         if (builder.Configuration.GetSection(WorkerOptions.Section).Get<WorkerOptions>()?.TrainingConcurrency is not 0)

@@ -25,6 +25,12 @@ public sealed class WorkerOptions
     /// </summary>
     public int HoldAfterClaimMs { get; set; } = 0;
 
+    /// <summary>
+    /// On SIGTERM a worker stops taking jobs at once, and the generation jobs it holds get this long to finish before
+    /// they are cut off (and, since unfinished, delivered to another worker). The process exits once they are done.
+    /// </summary>
+    public int ShutdownGraceSeconds { get; set; } = 20;
+
     /// <summary>A job queued (delivered, not started) this long while the queue is otherwise empty is delivered again.</summary>
     public int StaleQueuedSeconds { get; set; } = 30;
 

@@ -61,6 +61,45 @@ public sealed class FaultTests(FaultHost host)
     }
 
     [Fact]
+    public async Task A_worker_sent_sigterm_stops_taking_jobs_finishes_the_ones_it_holds_and_leaves_the_rest_to_another()
+    {
+        // Two Hangfire threads, each holding its job 4 s after the claim: the SIGTERM lands while both are held.
+        var stopping = host.StartWorker(new Dictionary<string, string> { ["Worker__HoldAfterClaimMs"] = "4000", ["Worker__Concurrency"] = "2" });
+        var ids = new List<Guid>();
+        for (int i = 0; i < 6; i++)
+        {
+            var (response, job) = await host.Client.PostAsync("/v1/generations", $$"""{"count":1,"seed":{{500 + i}}}""");
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            ids.Add(Guid.Parse(job.GetProperty("id").GetString()!));
+        }
+        string[] held = [];
+        await ServiceHost.WaitUntilAsync(async () =>
+        {
+            held = (await Task.WhenAll(ids.Select(async id => (id, status: await Status(id))))).Where(x => x.status == "running").Select(x => x.id.ToString()).ToArray();
+            return held.Length == 2;
+        }, Patience, "the first worker to hold two jobs", host.Logs);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        stopping.Stop(TimeSpan.FromSeconds(60));
+        Assert.True(stopping.HasExited && clock.Elapsed < TimeSpan.FromSeconds(45), $"the worker took {clock.Elapsed.TotalSeconds:F0} s to stop");
+        foreach (var id in held)
+        {
+            Assert.Equal("succeeded", await Status(Guid.Parse(id)));
+            Assert.Equal(1, await host.ScalarAsync<int>("SELECT attempts FROM jobs WHERE id = @id", ("id", Guid.Parse(id))));
+        }
+        // It took nothing after the signal: the jobs it ran are the two it held.
+        var ranThere = ids.Where(id => stopping.Log().Contains($"Job {id} started")).Select(id => id.ToString()).Order().ToArray();
+        Assert.Equal(held.Order().ToArray(), ranThere);
+
+        using var other = host.StartWorker();
+        await ServiceHost.WaitUntilAsync(async () => (await Task.WhenAll(ids.Select(Status))).All(s => s == "succeeded"), Patience,
+            "the other worker to run the rest", host.Logs);
+        foreach (var id in ids)
+            Assert.Equal(1L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+        other.Stop(TimeSpan.FromSeconds(20));
+    }
+
+    [Fact]
     public async Task Job_written_but_never_enqueued_is_picked_up_by_the_reconciler()
     {
         using var worker = host.StartWorker();

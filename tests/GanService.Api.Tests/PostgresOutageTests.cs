@@ -54,7 +54,8 @@ public sealed class PostgresOutageTests(PostgresOutageHost host) : IClassFixture
             }
         })).ToArray();
 
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Load first: some submissions accepted (a slow machine's first requests can take seconds), then the stop.
+        await ServiceHost.WaitUntilAsync(() => Task.FromResult(accepted.Count >= 10), TimeSpan.FromSeconds(60), "ten accepted submissions", host.Logs);
         int acceptedBefore = accepted.Count;
         var down = DateTime.UtcNow;   // before: sessions die at once, pg_ctl returns only once the server has exited
         await host.Postgres.StopAsync();

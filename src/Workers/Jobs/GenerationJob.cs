@@ -22,8 +22,13 @@ public sealed class GenerationJob(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public async Task RunAsync(Guid jobId, CancellationToken ct)
+    public async Task RunAsync(Guid jobId, CancellationToken shutdown)
     {
+        // Hangfire cancels its token the moment the server starts stopping; a job already claimed gets the grace
+        // period to finish instead of being thrown away and redone elsewhere.
+        using var grace = new CancellationTokenSource();
+        using var onShutdown = shutdown.Register(() => grace.CancelAfter(TimeSpan.FromSeconds(options.Value.ShutdownGraceSeconds)));
+        var ct = grace.Token;
         using var _ = LogContext.PushProperty("JobId", jobId);
         var now = DateTimeOffset.UtcNow;
         string worker = WorkerPresence.Id;
