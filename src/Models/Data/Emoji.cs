@@ -1,5 +1,4 @@
 using System.Text.Json;
-using SkiaSharp;
 using static TorchSharp.torch;
 
 namespace GanService.Models.Data;
@@ -66,28 +65,7 @@ public static class Emoji
     {
         const int native = 64;
         if (size > native || native % size != 0) throw new ArgumentException($"size must divide {native}, got {size}.");
-        var pixels = new byte[items.Count * 3 * native * native];
-        using var canvasBitmap = new SKBitmap(new SKImageInfo(native, native, SKColorType.Rgba8888, SKAlphaType.Premul));
-        using var canvas = new SKCanvas(canvasBitmap);
-        var plane = native * native;
-        for (int i = 0; i < items.Count; i++)
-        {
-            var path = Path.Combine(root, items[i].Set, "images", items[i].File);
-            using var source = SKImage.FromEncodedData(path) ?? throw new InvalidDataException($"{path} is not a decodable image.");
-            canvas.Clear(SKColors.White);
-            canvas.DrawImage(source, new SKRect(0, 0, native, native), new SKSamplingOptions(SKCubicResampler.Mitchell));
-            canvas.Flush();
-            var rgba = canvasBitmap.Bytes;
-            int offset = i * 3 * plane;
-            for (int p = 0; p < plane; p++)
-            {
-                pixels[offset + p] = rgba[4 * p];
-                pixels[offset + plane + p] = rgba[4 * p + 1];
-                pixels[offset + 2 * plane + p] = rgba[4 * p + 2];
-            }
-        }
-        using var bytes = tensor(pixels, [items.Count, 3, native, native], ScalarType.Byte);
-        var images = bytes.to(ScalarType.Float32).div_(127.5).sub_(1.0);
+        var images = ImageFiles.LoadOnWhite(items.Select(it => Path.Combine(root, it.Set, "images", it.File)).ToList(), native);
         if (size < native)
         {
             var smaller = nn.functional.avg_pool2d(images, native / size);

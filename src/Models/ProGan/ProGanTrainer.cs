@@ -115,7 +115,7 @@ public sealed class ProGanTrainer : IDisposable
             loss.backward();
             (lossD, penalty) = (loss.item<float>(), gp.item<float>());
         }
-        bool finiteD = AllFinite(lossD, D);
+        bool finiteD = Gradients.AllFinite(lossD, D);
         if (finiteD) optD.step();
         using (NewDisposeScope())
         {
@@ -125,23 +125,13 @@ public sealed class ProGanTrainer : IDisposable
             loss.backward();
             lossG = loss.item<float>();
         }
-        bool finiteG = AllFinite(lossG, G);
+        bool finiteG = Gradients.AllFinite(lossG, G);
         if (finiteG) optG.step();
         if (finiteD && finiteG) UpdateEma();
         else SkippedSteps++;
         Step++;
         ImagesShown += n;
         return new ProGanProgress(Step, ImagesShown, TotalImages, level, alpha, lossD, lossG, penalty, SkippedSteps);
-    }
-
-    /// <summary>Whether the loss and every gradient of <paramref name="module"/> are finite (one sum per parameter, one read back).</summary>
-    private static bool AllFinite(double loss, nn.Module module)
-    {
-        if (!double.IsFinite(loss)) return false;
-        using var _ = NewDisposeScope();
-        using var __ = no_grad();
-        var sums = module.parameters().Where(p => p.grad is not null).Select(p => p.grad!.sum()).ToArray();
-        return sums.Length == 0 || stack(sums).sum().isfinite().item<bool>();
     }
 
     private void UpdateEma()

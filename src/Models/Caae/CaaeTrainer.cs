@@ -1,0 +1,158 @@
+using GanService.Models.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GanService.Models.Caae;
+
+/// <param name="CrossAgeWeight">Weight of the adversarial term on faces drawn at a random other age (the paper judges
+/// reconstructions only; with a few hundred faces G otherwise learns to ignore the label).</param>
+public sealed record CaaeTrainOptions(
+    int BatchSize = 32,
+    double LearningRate = 2e-4,
+    double Beta1 = 0.5,
+    double Beta2 = 0.999,
+    double ImageAdversarialWeight = 0.01,
+    double CrossAgeWeight = 0.01,
+    double ZAdversarialWeight = 0.01,
+    double TvWeight = 0.0,
+    int MaxShift = 4,
+    double Jitter = 0.05,
+    long Seed = 1);
+
+/// <summary>A step's report: the reconstruction error and each player's loss.</summary>
+public sealed record CaaeProgress(long Step, double L1, double LossDz, double LossDimg, double LossEG, long SkippedUpdates);
+
+/// <summary>
+/// Trains E, G, D_z and D_img together (Adam, lr 2e-4, β1 0.5, as the paper's code). Each step: augment the batch
+/// (flip, shift on white, a brightness/contrast jitter that keeps white white), update D_z on prior draws vs codes,
+/// D_img on (face, label) vs (reconstruction, label) and (other-age face, other label), then E and G on L1 plus the
+/// weighted fooling terms. Everything random in step k comes from a generator seeded with (Seed, k).
+/// </summary>
+public sealed class CaaeTrainer : IDisposable
+{
+    private readonly Adam optEG, optDz, optDimg;
+    private readonly Device device;
+
+    public CaaeConfig Config { get; }
+    public CaaeTrainOptions Options { get; }
+    public CaaeEncoder E { get; }
+    public CaaeGenerator G { get; }
+    public CaaeDz Dz { get; }
+    public CaaeDimg Dimg { get; }
+    public long Step { get; private set; }
+
+    /// <summary>Optimizer updates left out because their loss or a gradient was not finite (<see cref="Gradients.AllFinite"/>).</summary>
+    public long SkippedUpdates { get; private set; }
+
+    public CaaeTrainer(CaaeConfig config, CaaeTrainOptions options, Device? device = null)
+    {
+        config.Validate();
+        Config = config;
+        Options = options;
+        this.device = device ?? CPU;
+        manual_seed(options.Seed);
+        E = new CaaeEncoder(config);
+        G = new CaaeGenerator(config);
+        Dz = new CaaeDz(config);
+        Dimg = new CaaeDimg(config);
+        foreach (var m in new nn.Module[] { E, G, Dz, Dimg }) m.to(this.device);
+        optEG = optim.Adam(E.parameters().Concat(G.parameters()), options.LearningRate, options.Beta1, options.Beta2);
+        optDz = optim.Adam(Dz.parameters(), options.LearningRate, options.Beta1, options.Beta2);
+        optDimg = optim.Adam(Dimg.parameters(), options.LearningRate, options.Beta1, options.Beta2);
+    }
+
+    /// <summary>One step on a batch: faces [N, 3, R, R] in [−1, 1] on white, age group and gender indices [N].</summary>
+    public CaaeProgress TrainStep(Tensor faces, Tensor ages, Tensor genders)
+    {
+        using var gen = new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_003 + Step)));
+        foreach (var m in new nn.Module[] { E, G, Dz, Dimg }) m.train();
+        using var scope = NewDisposeScope();
+        long n = faces.shape[0];
+        var x = Augment(faces, gen).to(device);
+        var label = Config.Label(ages, genders).to(device);
+        var otherAges = randint(0, Config.AgeGroups, [n], generator: gen, dtype: ScalarType.Int64);
+        var otherGenders = where(otherAges.eq(0), zeros_like(genders), genders);
+        var otherLabel = Config.Label(otherAges, otherGenders).to(device);
+        var prior = rand([n, Config.ZDim], generator: gen).mul(2).sub(1).to(device);
+
+        var z = E.forward(x);
+        var recon = G.forward(z, label);
+        var other = G.forward(z, otherLabel);
+
+        optDz.zero_grad();
+        var lossDz = CaaeLoss.Discriminator(Dz.forward(prior), Dz.forward(z.detach()));
+        lossDz.backward();
+        Update(optDz, lossDz, Dz);
+
+        optDimg.zero_grad();
+        var lossDimg = CaaeLoss.Discriminator(Dimg.forward(x, label), Dimg.forward(recon.detach(), label))
+            + CaaeLoss.Discriminator(Dimg.forward(x, label), Dimg.forward(other.detach(), otherLabel));
+        lossDimg.backward();
+        Update(optDimg, lossDimg, Dimg);
+
+        optEG.zero_grad();
+        var l1 = CaaeLoss.Reconstruction(x, recon);
+        var lossEG = l1
+            + Options.ImageAdversarialWeight * CaaeLoss.Fool(Dimg.forward(recon, label))
+            + Options.CrossAgeWeight * CaaeLoss.Fool(Dimg.forward(other, otherLabel))
+            + Options.ZAdversarialWeight * CaaeLoss.Fool(Dz.forward(z));
+        if (Options.TvWeight > 0) lossEG = lossEG + Options.TvWeight * CaaeLoss.TotalVariation(recon);
+        lossEG.backward();
+        Update(optEG, lossEG, E, G);
+
+        Step++;
+        return new CaaeProgress(Step, l1.item<float>(), lossDz.item<float>(), lossDimg.item<float>(), lossEG.item<float>(), SkippedUpdates);
+    }
+
+    private void Update(optim.Optimizer optimizer, Tensor loss, params nn.Module[] modules)
+    {
+        if (Gradients.AllFinite(loss.item<float>(), modules)) optimizer.step();
+        else SkippedUpdates++;
+    }
+
+    /// <summary>Flip half the faces, shift each by up to MaxShift pixels (the uncovered edge white), and scale each
+    /// face's distance from white by 1 ± Jitter: small changes that keep skin tone and age readable.</summary>
+    private Tensor Augment(Tensor faces, torch.Generator gen)
+    {
+        using var scope = NewDisposeScope();
+        long n = faces.shape[0], r = faces.shape[2];
+        var flip = rand([n, 1, 1, 1], generator: gen).lt(0.5);
+        var x = where(flip, faces.flip(3), faces);
+        int s = Options.MaxShift;
+        if (s > 0)
+        {
+            var padded = nn.functional.pad(x, [s, s, s, s], PaddingModes.Constant, 1.0);
+            var offsets = randint(0, 2 * s + 1, [n, 2], generator: gen, dtype: ScalarType.Int64);
+            var rows = new Tensor[n];
+            for (long i = 0; i < n; i++)
+                rows[i] = padded[i].narrow(1, offsets[i, 0].item<long>(), r).narrow(2, offsets[i, 1].item<long>(), r);
+            x = stack(rows);
+        }
+        if (Options.Jitter > 0)
+        {
+            var scale = rand([n, 1, 1, 1], generator: gen).mul(2 * Options.Jitter).add(1 - Options.Jitter);
+            x = (1 - (1 - x) * scale).clamp(-1, 1);
+        }
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>E's codes and G's faces at the given labels, in eval mode, for a batch of faces.</summary>
+    public Tensor Transform(Tensor faces, Tensor ages, Tensor genders)
+    {
+        E.eval();
+        G.eval();
+        using var _ = inference_mode();
+        using var scope = NewDisposeScope();
+        var z = E.forward(faces.to(device));
+        return G.forward(z, Config.Label(ages, genders).to(device)).cpu().MoveToOuterDisposeScope();
+    }
+
+    public void Dispose()
+    {
+        optEG.Dispose();
+        optDz.Dispose();
+        optDimg.Dispose();
+        foreach (var m in new nn.Module[] { E, G, Dz, Dimg }) m.Dispose();
+    }
+}
