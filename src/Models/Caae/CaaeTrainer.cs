@@ -69,7 +69,7 @@ public sealed class CaaeTrainer : IDisposable
         foreach (var m in new nn.Module[] { E, G, Dz, Dimg }) m.train();
         using var scope = NewDisposeScope();
         long n = faces.shape[0];
-        var x = Augment(faces, gen).to(device);
+        var x = FaceAugment.Apply(faces, gen, Options.MaxShift, Options.Jitter).to(device);
         var label = Config.Label(ages, genders).to(device);
         var otherAges = randint(0, Config.AgeGroups, [n], generator: gen, dtype: ScalarType.Int64);
         var otherGenders = where(otherAges.eq(0), zeros_like(genders), genders);
@@ -109,32 +109,6 @@ public sealed class CaaeTrainer : IDisposable
     {
         if (Gradients.AllFinite(loss.item<float>(), modules)) optimizer.step();
         else SkippedUpdates++;
-    }
-
-    /// <summary>Flip half the faces, shift each by up to MaxShift pixels (the uncovered edge white), and scale each
-    /// face's distance from white by 1 ± Jitter: small changes that keep skin tone and age readable.</summary>
-    private Tensor Augment(Tensor faces, torch.Generator gen)
-    {
-        using var scope = NewDisposeScope();
-        long n = faces.shape[0], r = faces.shape[2];
-        var flip = rand([n, 1, 1, 1], generator: gen).lt(0.5);
-        var x = where(flip, faces.flip(3), faces);
-        int s = Options.MaxShift;
-        if (s > 0)
-        {
-            var padded = nn.functional.pad(x, [s, s, s, s], PaddingModes.Constant, 1.0);
-            var offsets = randint(0, 2 * s + 1, [n, 2], generator: gen, dtype: ScalarType.Int64);
-            var rows = new Tensor[n];
-            for (long i = 0; i < n; i++)
-                rows[i] = padded[i].narrow(1, offsets[i, 0].item<long>(), r).narrow(2, offsets[i, 1].item<long>(), r);
-            x = stack(rows);
-        }
-        if (Options.Jitter > 0)
-        {
-            var scale = rand([n, 1, 1, 1], generator: gen).mul(2 * Options.Jitter).add(1 - Options.Jitter);
-            x = (1 - (1 - x) * scale).clamp(-1, 1);
-        }
-        return x.MoveToOuterDisposeScope();
     }
 
     /// <summary>E's codes and G's faces at the given labels, in eval mode, for a batch of faces.</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using GanService.Models;
 using GanService.Models.Caae;
 using GanService.Models.Data;
+using GanService.Models.Evaluation;
 using static TorchSharp.torch;
 
 namespace GanService.Workers.Cli;
@@ -26,6 +27,7 @@ public static class EvalCaaeCommand
         Weights.Load(g, Path.Combine(modelDir, "generator.safetensors"));
         e.eval();
         g.eval();
+        var loaded = new Dictionary<string, (List<FaceItem> Items, Tensor Faces, Tensor Ages, Tensor Genders, Tensor Tones)>();
         foreach (var set in Faces.Sets)
         {
             List<FaceItem> items;
@@ -33,7 +35,8 @@ public static class EvalCaaeCommand
             catch (DirectoryNotFoundException) { Console.WriteLine($"{set}: not fetched"); continue; }
             using var scope = NewDisposeScope();
             using var _ = inference_mode();
-            var (faces, ages, genders, _) = Faces.Load(items, config.Resolution);
+            var (faces, ages, genders, tones) = Faces.Load(items, config.Resolution);
+            loaded[set] = (items, faces.DetachFromDisposeScope(), ages.DetachFromDisposeScope(), genders.DetachFromDisposeScope(), tones.DetachFromDisposeScope());
             var recon = g.forward(e.forward(faces), config.Label(ages, genders));
             var l1 = (faces - recon).abs().mean([1, 2, 3]);
             string role = Faces.TrainingSets.Contains(set) ? "trained on" : "held out";
@@ -42,6 +45,68 @@ public static class EvalCaaeCommand
             Console.WriteLine($"{set,-12} {role,-10} {items.Count} faces: reconstruction L1 {l1.mean().item<float>():F4} (white {white:F3}, mean face {mean:F3}) " +
                 $"(per age group: {string.Join(", ", Faces.AgeGroups.Select((a, i) => $"{a} {l1[ages.eq(i)].mean().item<float>():F3}"))})");
         }
+        if (args.Flag("no-judges") || !loaded.ContainsKey("openmoji") || !loaded.ContainsKey("fluent-flat")) return 0;
+
+        // Judges trained by us on other data than the generator's (OpenMoji + Fluent Flat, augmented): age group, skin
+        // tone, gender. Their accuracy on the real faces of the generator's sets says how far to trust them there.
+        var judgeData = new[] { loaded["openmoji"], loaded["fluent-flat"] };
+        var jFaces = cat(judgeData.Select(d => d.Faces).ToArray());
+        using var ageJudge = TrainJudge(jFaces, cat(judgeData.Select(d => d.Ages).ToArray()), Faces.AgeGroups.Count, 11);
+        using var toneJudge = TrainJudge(jFaces, cat(judgeData.Select(d => d.Tones).ToArray()), Faces.Tones.Count, 12);
+        using var genderJudge = TrainJudge(jFaces, cat(judgeData.Select(d => d.Genders).ToArray()), Faces.Genders.Count, 13);
+        var trained = Faces.TrainingSets.Where(loaded.ContainsKey).Select(s => loaded[s]).ToArray();
+        var real = (Faces: cat(trained.Select(d => d.Faces).ToArray()), Ages: cat(trained.Select(d => d.Ages).ToArray()),
+            Tones: cat(trained.Select(d => d.Tones).ToArray()), Genders: cat(trained.Select(d => d.Genders).ToArray()));
+        Console.WriteLine($"judges (trained on openmoji + fluent-flat) on the {real.Faces.shape[0]} real faces of the generator's sets: " +
+            $"age {Accuracy(ageJudge.Model, real.Faces, real.Ages):P1}, tone {Accuracy(toneJudge.Model, real.Faces, real.Tones):P1}, gender {Accuracy(genderJudge.Model, real.Faces, real.Genders):P1}");
+
+        foreach (var set in new[] { "fluent-flat" }.Concat(Faces.TrainingSets).Where(loaded.ContainsKey))
+        {
+            using var scope = NewDisposeScope();
+            using var _ = inference_mode();
+            var d = loaded[set];
+            long n = d.Faces.shape[0];
+            int groups = config.AgeGroups;
+            // Every face at every age group: [groups·n] outputs, target age g for the g-th block.
+            var targetAges = arange(groups, ScalarType.Int64).repeat_interleave(n);
+            var inputGenders = d.Genders.repeat(groups);
+            var targetGenders = where(targetAges.eq(0), zeros_like(inputGenders), inputGenders);
+            var z = e.forward(d.Faces).repeat(groups, 1);
+            var outputs = g.forward(z, config.Label(targetAges, targetGenders));
+            var ageHit = Predict(ageJudge.Model, outputs).eq(targetAges).to(ScalarType.Float32);
+            var toneHit = Predict(toneJudge.Model, outputs).eq(d.Tones.repeat(groups)).to(ScalarType.Float32).mean().item<float>();
+            var gendered = targetGenders.ne(0);
+            var genderHit = Predict(genderJudge.Model, outputs)[gendered].eq(targetGenders[gendered]).to(ScalarType.Float32).mean().item<float>();
+            Console.WriteLine($"{set,-12} {(Faces.TrainingSets.Contains(set) ? "trained on" : "held out"),-10} {groups * n} aged outputs: " +
+                $"in the requested age group {ageHit.mean().item<float>():P1} (" +
+                string.Join(", ", Faces.AgeGroups.Select((a, i) => $"{a} {ageHit[targetAges.eq(i)].mean().item<float>():P0}")) +
+                $"); skin tone kept {toneHit:P1}; gender kept {genderHit:P1} (outputs with a gender)");
+        }
         return 0;
+    }
+
+    private static ClassifierTrainer TrainJudge(Tensor faces, Tensor labels, int classes, long seed, int steps = 800)
+    {
+        var trainer = new ClassifierTrainer(new ClassifierTrainOptions(LearningRate: 1e-3, LearningRateDecay: 1, Seed: seed,
+            Config: new ClassifierConfig(3, faces.shape[2] is var s ? (int)s : 64, classes, Width: 16)));
+        using var gen = new TorchSharp.torch.Generator((ulong)seed);
+        long n = faces.shape[0];
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            var index = randint(0, n, [32], generator: gen, dtype: ScalarType.Int64);
+            trainer.Step(FaceAugment.Apply(faces.index_select(0, index), gen, 4, 0.05), labels.index_select(0, index));
+        }
+        trainer.Model.eval();
+        return trainer;
+    }
+
+    private static Tensor Predict(Classifier model, Tensor images) => model.forward(images).argmax(1);
+
+    private static float Accuracy(Classifier model, Tensor images, Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = inference_mode();
+        return Predict(model, images).eq(labels).to(ScalarType.Float32).mean().item<float>();
     }
 }
