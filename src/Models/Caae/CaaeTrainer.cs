@@ -1,3 +1,4 @@
+using GanService.Models.Data;
 using GanService.Models.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -72,8 +73,7 @@ public sealed class CaaeTrainer : IDisposable
         var x = FaceAugment.Apply(faces, gen, Options.MaxShift, Options.Jitter).to(device);
         var label = Config.Label(ages, genders).to(device);
         var otherAges = randint(0, Config.AgeGroups, [n], generator: gen, dtype: ScalarType.Int64);
-        var otherGenders = where(otherAges.eq(0), zeros_like(genders), genders);
-        var otherLabel = Config.Label(otherAges, otherGenders).to(device);
+        var otherLabel = Config.Label(otherAges, Faces.GenderAt(otherAges, genders)).to(device);
         var prior = rand([n, Config.ZDim], generator: gen).mul(2).sub(1).to(device);
 
         var z = E.forward(x);

@@ -36,8 +36,9 @@ public static class Faces
 
     private static readonly string[] ToneCodes = ["", "-1f3fb", "-1f3fc", "-1f3fd", "-1f3fe", "-1f3ff"];
 
-    /// <summary>The gender an emoji of <paramref name="ageGroup"/> can show: babies have no gendered emoji.</summary>
-    public static int GenderAt(int ageGroup, int gender) => ageGroup == 0 ? 0 : gender;
+    /// <summary>The gender an emoji of each age group can show ([N] int64 each): babies have no gendered emoji, so a
+    /// face drawn as a baby is "unspecified" whatever its own gender.</summary>
+    public static Tensor GenderAt(Tensor ageGroups, Tensor genders) => where(ageGroups.eq(0), zeros_like(genders), genders);
 
     /// <summary>Every age-labelled face of <paramref name="set"/> under <paramref name="root"/> (the datasets folder).</summary>
     public static List<FaceItem> Catalog(string root, string set)

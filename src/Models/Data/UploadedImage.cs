@@ -32,23 +32,38 @@ public static class UploadedImage
     /// <summary>The header's format and size, or <see cref="UploadRejectedException"/> saying what is wrong.</summary>
     public static ImageHeader Inspect(ReadOnlySpan<byte> bytes)
     {
+        using var codec = Open(bytes, out var header);
+        return header;
+    }
+
+    /// <summary>The checks of <see cref="Inspect"/>, returning the codec they read the header with, for decoding.</summary>
+    private static SKCodec Open(ReadOnlySpan<byte> bytes, out ImageHeader header)
+    {
         if (bytes.Length == 0) throw new UploadRejectedException("The image is empty (0 bytes).");
         if (bytes.Length > MaxBytes) throw new UploadRejectedException($"The image is {bytes.Length} bytes; at most {MaxBytes} (10 MiB) are accepted.", 413);
         // libpng refuses to even open a PNG past its own size limit, which would read as "not an image": the IHDR
         // chunk is read here first, so an absurd claim is named as such.
         if (bytes.Length >= 24 && bytes[..8].SequenceEqual(PngSignature) && bytes.Slice(12, 4).SequenceEqual("IHDR"u8))
             CheckSize(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(16)), System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(20)));
-        using var codec = Codec(bytes, out var result);
-        if (codec is null)
-            throw new UploadRejectedException(result == SKCodecResult.IncompleteInput
+        var codec = SKCodec.Create(new SKMemoryStream(SKData.CreateCopy(bytes)), out var result)   // owns its stream
+            ?? throw new UploadRejectedException(result == SKCodecResult.IncompleteInput
                 ? "The image is truncated: its header ends early."
                 : "The file is not an image: no PNG, JPEG or WebP header (nor any other format's) was found.");
-        if (!Supported.TryGetValue(codec.EncodedFormat, out var format))
-            throw new UploadRejectedException($"{codec.EncodedFormat.ToString().ToUpperInvariant()} images are not accepted; send PNG, JPEG or WebP.", 415);
-        var info = codec.Info;
-        if (info.Width < 1 || info.Height < 1) throw new UploadRejectedException("The image header gives no size.");
-        CheckSize((uint)info.Width, (uint)info.Height);
-        return new ImageHeader(format, info.Width, info.Height);
+        try
+        {
+            if (!Supported.TryGetValue(codec.EncodedFormat, out var format))
+                throw new UploadRejectedException($"{codec.EncodedFormat.ToString().ToUpperInvariant()} images are not accepted; send PNG, JPEG or WebP.", 415);
+            var info = codec.Info;
+            if (info.Width < 1 || info.Height < 1) throw new UploadRejectedException("The image header gives no size.");
+            CheckSize((uint)info.Width, (uint)info.Height);
+            header = new ImageHeader(format, info.Width, info.Height);
+            return codec;
+        }
+        catch
+        {
+            codec.Dispose();
+            throw;
+        }
     }
 
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
@@ -65,8 +80,7 @@ public static class UploadedImage
     /// </summary>
     public static Tensor ToSquare(ReadOnlySpan<byte> bytes, int size)
     {
-        Inspect(bytes);
-        using var codec = Codec(bytes, out _)!;
+        using var codec = Open(bytes, out _);
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         using var decoded = new SKBitmap(info);
         var result = codec.GetPixels(info, decoded.GetPixels());
@@ -111,8 +125,4 @@ public static class UploadedImage
         canvas.DrawImage(image, 0, 0, new SKSamplingOptions(SKFilterMode.Nearest));
         return target;
     }
-
-    /// <summary>A codec over a copy of the bytes (the codec owns its stream, and the stream its data).</summary>
-    private static SKCodec? Codec(ReadOnlySpan<byte> bytes, out SKCodecResult result) =>
-        SKCodec.Create(new SKMemoryStream(SKData.CreateCopy(bytes)), out result);
 }

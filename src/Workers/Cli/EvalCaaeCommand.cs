@@ -58,7 +58,7 @@ public static class EvalCaaeCommand
         var real = (Faces: cat(trained.Select(d => d.Faces).ToArray()), Ages: cat(trained.Select(d => d.Ages).ToArray()),
             Tones: cat(trained.Select(d => d.Tones).ToArray()), Genders: cat(trained.Select(d => d.Genders).ToArray()));
         Console.WriteLine($"judges (trained on openmoji + fluent-flat) on the {real.Faces.shape[0]} real faces of the generator's sets: " +
-            $"age {Accuracy(ageJudge.Model, real.Faces, real.Ages):P1}, tone {Accuracy(toneJudge.Model, real.Faces, real.Tones):P1}, gender {Accuracy(genderJudge.Model, real.Faces, real.Genders):P1}");
+            $"age {ClassifierTrainer.Accuracy(ageJudge.Model, real.Faces, real.Ages):P1}, tone {ClassifierTrainer.Accuracy(toneJudge.Model, real.Faces, real.Tones):P1}, gender {ClassifierTrainer.Accuracy(genderJudge.Model, real.Faces, real.Genders):P1}");
 
         foreach (var set in new[] { "fluent-flat" }.Concat(Faces.TrainingSets).Where(loaded.ContainsKey))
         {
@@ -70,7 +70,7 @@ public static class EvalCaaeCommand
             // Every face at every age group: [groups·n] outputs, target age g for the g-th block.
             var targetAges = arange(groups, ScalarType.Int64).repeat_interleave(n);
             var inputGenders = d.Genders.repeat(groups);
-            var targetGenders = where(targetAges.eq(0), zeros_like(inputGenders), inputGenders);
+            var targetGenders = Faces.GenderAt(targetAges, inputGenders);
             var z = e.forward(d.Faces).repeat(groups, 1);
             var outputs = g.forward(z, config.Label(targetAges, targetGenders));
             var ageHit = Predict(ageJudge.Model, outputs).eq(targetAges).to(ScalarType.Float32);
@@ -103,10 +103,4 @@ public static class EvalCaaeCommand
 
     private static Tensor Predict(Classifier model, Tensor images) => model.forward(images).argmax(1);
 
-    private static float Accuracy(Classifier model, Tensor images, Tensor labels)
-    {
-        using var scope = NewDisposeScope();
-        using var _ = inference_mode();
-        return Predict(model, images).eq(labels).to(ScalarType.Float32).mean().item<float>();
-    }
 }

@@ -3,6 +3,8 @@ using System.Text.Json;
 using GanService.Models;
 using GanService.Models.Caae;
 using GanService.Models.Data;
+using GanService.Models.Training;
+using GanService.Workers.Inference;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,17 +43,13 @@ public static class TrainCaaeCommand
         using var trainer = new CaaeTrainer(config, options, device);
         Console.WriteLine($"training on {deviceName}{(device.type == DeviceType.CPU ? $", {get_num_threads()} torch threads" : "")}, batch {batch}");
         var clock = Stopwatch.StartNew();
-        using var shuffle = new torch.Generator((ulong)options.Seed);
-        Tensor? perm = null;
-        long offset = items.Count;
         double l1Sum = 0;
         int l1Count = 0;
-        while (trainer.Step < steps && clock.Elapsed.TotalMinutes < maxMinutes)
+        foreach (var (_, index) in Batches.Shuffled(items.Count, batch, steps, options.Seed))
         {
-            if (offset + batch > items.Count) { perm?.Dispose(); perm = randperm(items.Count, generator: shuffle); offset = 0; }
+            if (clock.Elapsed.TotalMinutes >= maxMinutes) break;
             using (var scope = NewDisposeScope())
             {
-                var index = perm!.narrow(0, offset, batch);
                 var p = trainer.TrainStep(faces.index_select(0, index), ages.index_select(0, index), genders.index_select(0, index));
                 l1Sum += p.L1;
                 l1Count++;
@@ -63,10 +61,8 @@ public static class TrainCaaeCommand
                     l1Count = 0;
                 }
             }
-            offset += batch;
             if (trainer.Step % saveEvery == 0) Save(trainer, outDir, items, faces, sets, steps, clock.Elapsed);
         }
-        perm?.Dispose();
         Save(trainer, outDir, items, faces, sets, steps, clock.Elapsed);
         Console.WriteLine($"saved to {outDir} after {trainer.Step} steps, {clock.Elapsed.TotalMinutes:F1} min");
         return 0;
@@ -99,24 +95,17 @@ public static class TrainCaaeCommand
             using var scope = NewDisposeScope();
             var face = faces[picks[row].i].unsqueeze(0).expand(groups, -1, -1, -1);
             var ages = arange(groups, ScalarType.Int64);
-            var genders = tensor(Enumerable.Range(0, groups).Select(a => (long)Faces.GenderAt(a, picks[row].f.Gender)).ToArray());
-            var aged = trainer.Transform(face.contiguous(), ages, genders);
-            var tiles = cat([faces[picks[row].i].unsqueeze(0), aged], 0);
-            for (int col = 0; col <= groups; col++) Draw(canvas, tiles[col], col * size * scale, row * size * scale, size * scale);
+            var aged = trainer.Transform(face.contiguous(), ages, Faces.GenderAt(ages, full(groups, (long)picks[row].f.Gender)));
+            var tiles = ImageSampler.ToPixels(cat([faces[picks[row].i].unsqueeze(0), aged], 0));
+            for (int col = 0; col <= groups; col++)
+            {
+                using var bitmap = ImageEncoder.ToBitmap(tiles[col], size, size, 3);
+                using var tile = SKImage.FromBitmap(bitmap);
+                canvas.DrawImage(tile, SKRect.Create(col * size * scale, row * size * scale, size * scale, size * scale), new SKSamplingOptions(SKFilterMode.Nearest));
+            }
         }
         using var data = grid.Encode(SKEncodedImageFormat.Png, 100);
         return data.ToArray();
     }
 
-    private static void Draw(SKCanvas canvas, Tensor image, int x, int y, int side)
-    {
-        long size = image.shape[1];
-        var bytes = image.add(1).mul(127.5).clamp(0, 255).to(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
-        using var tile = new SKBitmap(new SKImageInfo((int)size, (int)size, SKColorType.Rgb888x, SKAlphaType.Opaque));
-        var rgbx = new byte[size * size * 4];
-        for (int p = 0; p < size * size; p++) { rgbx[4 * p] = bytes[3 * p]; rgbx[4 * p + 1] = bytes[3 * p + 1]; rgbx[4 * p + 2] = bytes[3 * p + 2]; rgbx[4 * p + 3] = 255; }
-        System.Runtime.InteropServices.Marshal.Copy(rgbx, 0, tile.GetPixels(), rgbx.Length);
-        using var img = SKImage.FromBitmap(tile);
-        canvas.DrawImage(img, SKRect.Create(x, y, side, side), new SKSamplingOptions(SKFilterMode.Nearest));
-    }
 }

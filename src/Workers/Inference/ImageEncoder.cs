@@ -7,12 +7,7 @@ public static class ImageEncoder
 {
     public static byte[] Encode(byte[] pixels, int width, int height, int channels, string format)
     {
-        using var bitmap = channels switch
-        {
-            1 => Gray(pixels, width, height),
-            3 => Rgb(pixels, width, height),
-            _ => throw new ArgumentException($"Cannot encode {channels} channels."),
-        };
+        using var bitmap = ToBitmap(pixels, width, height, channels);
         var (fmt, quality) = format switch
         {
             "png" => (SKEncodedImageFormat.Png, 100),
@@ -23,6 +18,14 @@ public static class ImageEncoder
         using var data = bitmap.Encode(fmt, quality) ?? throw new InvalidOperationException($"SkiaSharp could not encode {format}.");
         return data.ToArray();
     }
+
+    /// <summary>8-bit HWC pixels (grey or RGB) as an opaque bitmap; the caller disposes it.</summary>
+    public static SKBitmap ToBitmap(byte[] pixels, int width, int height, int channels) => channels switch
+    {
+        1 => Gray(pixels, width, height),
+        3 => Rgb(pixels, width, height),
+        _ => throw new ArgumentException($"Cannot encode {channels} channels."),
+    };
 
     private static SKBitmap Gray(byte[] pixels, int width, int height)
     {

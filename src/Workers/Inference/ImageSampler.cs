@@ -30,7 +30,13 @@ public static class ImageSampler
             throw new ArgumentException("every request to a conditional generator needs one label per seed.");
         var z = cat(requests.Select(r => Latents.ForSeeds(r.Seeds, g.LatentDim, r.Truncation)).ToArray(), 0).to(device);
         var y = conditional ? tensor(requests.SelectMany(r => r.Labels!).Select(l => (long)l).ToArray()).to(device) : null;
-        var images = g.Generate(z, y);
+        return ToPixels(g.Generate(z, y));
+    }
+
+    /// <summary>Images [N, C, H, W] in [−1, 1] as N arrays of 8-bit HWC pixels, rounded as served.</summary>
+    public static byte[][] ToPixels(Tensor images)
+    {
+        using var scope = NewDisposeScope();
         // [-1, 1] → [0, 255], NCHW → NHWC
         var bytes = images.add(1).mul(127.5).round().clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu();
         var flat = bytes.data<byte>().ToArray();

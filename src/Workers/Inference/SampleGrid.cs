@@ -25,8 +25,8 @@ public static class SampleGrid
             var pixels = ImageSampler.Sample(g, device, seeds, labels, 1.0);
             for (int col = 0; col < perRow; col++)
             {
-                var png = ImageEncoder.Encode(pixels[col], size, size, g.Channels, "png");
-                using var tile = SKImage.FromEncodedData(png);
+                using var bitmap = ImageEncoder.ToBitmap(pixels[col], size, size, g.Channels);
+                using var tile = SKImage.FromBitmap(bitmap);
                 canvas.DrawImage(tile, SKRect.Create(col * size * scale, row * size * scale, size * scale, size * scale),
                     new SKSamplingOptions(SKFilterMode.Nearest));
             }
