@@ -25,6 +25,7 @@ app.UseAuthorization();
 
 app.MapHealthEndpoints();
 app.MapGenerationsEndpoints();
+app.MapAgingsEndpoints();
 app.MapJobsEndpoints();
 app.MapModelsEndpoints();
 app.MapFilesEndpoints();

@@ -39,6 +39,8 @@ public static class Extensions
         services.AddOptions<Webhooks.WebhookOptions>().BindConfiguration(Webhooks.WebhookOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<Webhooks.WebhookOptions>, SelfValidatingOptions<Webhooks.WebhookOptions>>();
         services.AddSingleton<Webhooks.WebhookTargets>();
+        services.AddOptions<Jobs.UploadOptions>().BindConfiguration(Jobs.UploadOptions.Section)
+            .Validate(o => o.MaxBytes > 0 && o.MaxSide > 0 && o.MaxPixels > 0, "Uploads limits must be positive.").ValidateOnStart();
         services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.Section)
             .Validate(o => o.OutputSeconds >= 0 && o.SweepSeconds is >= 1 and <= 86_400, "Retention:OutputSeconds must be ≥ 0 and Retention:SweepSeconds 1..86400.")
             .ValidateOnStart();

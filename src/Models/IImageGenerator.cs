@@ -5,7 +5,7 @@ namespace GanService.Models;
 
 /// <summary>
 /// What the worker needs of any image generator it serves: shapes, and latents (+ labels) → images. Implemented by
-/// TorchSharp modules (Prepare and SizeInBytes rely on it).
+/// TorchSharp modules (Prepare relies on it).
 /// </summary>
 public interface IImageGenerator : IDisposable
 {
@@ -24,16 +24,6 @@ public interface IImageGenerator : IDisposable
         var module = (nn.Module)this;
         module.to(device);
         module.eval();
-    }
-
-    /// <summary>Parameter and buffer bytes, for the model cache's budget.</summary>
-    long SizeInBytes
-    {
-        get
-        {
-            var module = (nn.Module)this;
-            return module.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + module.buffers().Sum(b => b.NumberOfElements * b.ElementSize);
-        }
     }
 
     /// <summary>Builds a generator of <paramref name="family"/> from its config JSON and loads its safetensors weights.</summary>

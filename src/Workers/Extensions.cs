@@ -31,6 +31,7 @@ public static class Extensions
         services.AddSingleton<ModelCache>();
         services.AddSingleton<VersionCatalog>();
         services.AddScoped<IGenerationJob, GenerationJob>();
+        services.AddScoped<IAgingJob, AgingJob>();
         // The host waits for Hangfire, which waits for the jobs in their grace period (WorkerOptions.ShutdownGraceSeconds).
         services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(worker.Value.ShutdownGraceSeconds + 15));
@@ -47,7 +48,7 @@ public static class Extensions
         services.AddHangfireServer((sp, o) =>
         {
             var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
-            o.Queues = [Queues.ForKind(JobKinds.Generation)];
+            o.Queues = Queues.Inference;
             o.WorkerCount = worker.Concurrency;
             o.ServerName = WorkerPresence.Id;
             o.ShutdownTimeout = TimeSpan.FromSeconds(worker.ShutdownGraceSeconds + 10);

@@ -59,11 +59,12 @@ public sealed class WorkerPresence(
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<GanDbContext>();
             var versions = await db.Models.AsNoTracking()
-                .Where(m => m.IsDefault && m.Kind == JobKinds.Generation && m.CurrentVersionId != null)
+                .Where(m => m.IsDefault && (m.Kind == JobKinds.Generation || m.Kind == JobKinds.Aging) && m.CurrentVersionId != null)
                 .Join(db.ModelVersions.AsNoTracking(), m => m.CurrentVersionId, v => v.Id, (m, v) => new { Version = v, m.Family })
                 .ToListAsync(ct);
             var clock = Stopwatch.StartNew();
-            foreach (var v in versions) await executor.RunAsync(() => cache.Generator(v.Version, v.Family, executor.Device), ct);
+            foreach (var v in versions)
+                await executor.RunAsync(() => v.Family == "caae" ? (object)cache.Caae(v.Version, executor.Device) : cache.Generator(v.Version, v.Family, executor.Device), ct);
             log.LogInformation("Warmed {Count} default model(s) in {ElapsedMs} ms", versions.Count, clock.ElapsedMilliseconds);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -79,9 +80,7 @@ public sealed class WorkerPresence(
         var loaded = JsonSerializer.Serialize(cache.Loaded.Select(l => new { model = l.Model, version = l.Version }));
         var now = DateTimeOffset.UtcNow;
         var o = options.Value;
-        string[] queues = o.TrainingConcurrency > 0
-            ? [Queues.ForKind(JobKinds.Generation), Queues.ForKind(JobKinds.Training)]
-            : [Queues.ForKind(JobKinds.Generation)];
+        string[] queues = o.TrainingConcurrency > 0 ? [.. Queues.Inference, Queues.ForKind(JobKinds.Training)] : Queues.Inference;
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO workers (id, device, device_name, device_memory_bytes, queues, concurrency, batching, loaded_models, started_at, heartbeat_at)
             VALUES ({Id}, {executor.DeviceName}, {name}, {memory}, {queues}, {o.Concurrency}, {o.Batching.Enabled}, {loaded}::jsonb, {startedAt}, {now})

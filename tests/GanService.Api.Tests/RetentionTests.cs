@@ -60,6 +60,34 @@ public sealed class RetentionTests(RetentionHost host)
     }
 
     [Fact]
+    public async Task An_aging_jobs_uploaded_face_expires_with_its_outputs()
+    {
+        using var form = new MultipartFormDataContent();
+        form.Add(new ByteArrayContent(GanService.Tests.Shared.TestImages.Face(64, 64, SkiaSharp.SKEncodedImageFormat.Png)), "image", "face.png");
+        form.Add(new StringContent("older"), "targetAges");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/agings") { Content = form };
+        request.Headers.Add("Prefer", "wait=60");
+        var response = await host.Client.SendAsync(request);
+        var job = await Http.ReadAsync(response);
+        Assert.True(response.StatusCode == HttpStatusCode.OK, job.ToString());
+        string id = job.GetProperty("id").GetString()!;
+        var inputUrl = job.GetProperty("inputUrl").GetString()!;
+        string folder = Path.Combine(host.Scratch, "blobs", "jobs", Guid.Parse(id).ToString("N"));
+        Assert.Equal(["0.png", "input.png"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+
+        JsonElement after = default;
+        await ServiceHost.WaitUntilAsync(async () =>
+        {
+            (_, after) = await host.Client.GetJsonAsync($"/v1/jobs/{id}");
+            return after.TryGetProperty("expiredAt", out _);
+        }, TimeSpan.FromSeconds(30), "the sweep to expire the aging job", () => after.ToString());
+        Assert.False(after.TryGetProperty("inputUrl", out _));
+        Assert.False(Directory.Exists(folder), "the upload should go with the outputs");
+        var gone = await host.Client.GetAsync(inputUrl);
+        Http.AssertProblem(gone, await Http.ReadAsync(gone), HttpStatusCode.Gone);
+    }
+
+    [Fact]
     public async Task A_missing_file_of_a_job_that_has_not_expired_is_still_a_404()
     {
         var job = await host.Client.GenerateAsync("""{"count":1,"seed":6}""");

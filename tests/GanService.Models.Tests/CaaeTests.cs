@@ -78,6 +78,67 @@ public sealed class CaaeTests : IDisposable
     }
 
     [Fact]
+    public void The_served_model_is_one_file_and_ages_a_face_as_the_trainer_draws_it()
+    {
+        using var scope = NewDisposeScope();
+        var config = CaaeConfig.Faces64 with { BaseChannels = 8 };
+        using var trainer = new CaaeTrainer(config, new CaaeTrainOptions(BatchSize: 4, Seed: 9));
+        var faces = rand([4, 3, 64, 64]).mul(2).sub(1);
+        trainer.TrainStep(faces, tensor(new long[] { 0, 1, 2, 3 }), tensor(new long[] { 0, 1, 2, 1 }));
+        var path = Path.Combine(root, "caae.safetensors");
+        Weights.Save(trainer.Model, path);
+        var keys = trainer.Model.state_dict().Keys.ToList();
+        Assert.Contains(keys, k => k.StartsWith("encoder."));
+        Assert.Contains(keys, k => k.StartsWith("generator."));
+        Assert.All(keys, k => Assert.True(k.StartsWith("encoder.") || k.StartsWith("generator."), k));
+
+        using var served = CaaeModel.Load(System.Text.Json.JsonSerializer.Serialize(config, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)), path);
+        var face = faces[1].unsqueeze(0);
+        int[] ages = [3, 0, 2];
+        var aged = served.Age(face, ages, gender: 2);
+        Assert.Equal([3L, 3L, 64L, 64L], aged.shape);
+        // The trainer's own transform of the same face at the same labels (babies drawn without gender).
+        var agesT = tensor(ages.Select(a => (long)a).ToArray());
+        var expected = trainer.Transform(face.expand(3, -1, -1, -1).contiguous(), agesT, Faces.GenderAt(agesT, full(3, 2L)));
+        Assert.True(aged.allclose(expected, rtol: 1e-4, atol: 1e-5), $"max diff {(aged - expected).abs().max().item<float>()}");
+        // Different ages draw different faces.
+        float ageEffect = (aged[0] - aged[1]).abs().mean().item<float>();
+        Assert.True(ageEffect > 1e-5f, $"age 3 and age 0 drew the same face (mean difference {ageEffect})");
+        Assert.Throws<ArgumentException>(() => served.Age(face, [4], 0));
+        Assert.Throws<ArgumentException>(() => served.Age(face, [1], 3));
+    }
+
+    [Fact]
+    public void Training_resumed_from_a_checkpoint_continues_exactly()
+    {
+        using var scope = NewDisposeScope();
+        var config = CaaeConfig.Faces64 with { BaseChannels = 8 };
+        var options = new CaaeTrainOptions(BatchSize: 4, Seed: 21);
+        manual_seed(4);
+        var faces = rand([4, 3, 64, 64]).mul(2).sub(1);
+        var ages = tensor(new long[] { 0, 1, 2, 3 });
+        var genders = tensor(new long[] { 0, 2, 1, 2 });
+        var checkpoints = Path.Combine(root, "checkpoints");
+        Assert.Null(CaaeTrainer.Resume(checkpoints));
+
+        using var straight = new CaaeTrainer(config, options);
+        for (int i = 0; i < 2; i++) straight.TrainStep(faces, ages, genders);
+        straight.SaveCheckpoint(checkpoints);
+        for (int i = 0; i < 2; i++) straight.TrainStep(faces, ages, genders);
+
+        using var resumed = CaaeTrainer.Resume(checkpoints)!;
+        Assert.Equal(2, resumed.Step);
+        for (int i = 0; i < 2; i++) resumed.TrainStep(faces, ages, genders);
+        Assert.Equal(4, resumed.Step);
+        var a = straight.Model.state_dict();
+        var b = resumed.Model.state_dict();
+        foreach (var (key, value) in a)
+            Assert.True(value.equal(b[key]).all().item<bool>(), $"{key} differs after resuming");
+        foreach (var (key, value) in straight.Dimg.state_dict())
+            Assert.True(value.equal(resumed.Dimg.state_dict()[key]).all().item<bool>(), $"D_img {key} differs after resuming");
+    }
+
+    [Fact]
     public void The_paper_configuration_at_128_px_with_ten_age_groups_trains_a_step()
     {
         using var scope = NewDisposeScope();

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Text;
 using GanService.Models.Data;
+using GanService.Tests.Shared;
+using static GanService.Tests.Shared.TestImages;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -8,14 +10,6 @@ namespace GanService.Models.Tests;
 
 public sealed class UploadedImageTests
 {
-    private static byte[] Encode(int width, int height, Action<SKCanvas> draw, SKEncodedImageFormat format, SKAlphaType alpha = SKAlphaType.Premul)
-    {
-        using var bitmap = new SKBitmap(new SKImageInfo(width, height, SKColorType.Rgba8888, alpha));
-        using (var canvas = new SKCanvas(bitmap)) draw(canvas);
-        using var data = bitmap.Encode(format, 95);
-        return data.ToArray();
-    }
-
     private static byte[] Halves(int width, int height, SKEncodedImageFormat format) => Encode(width, height, c =>
     {
         using var red = new SKPaint { Color = SKColors.Red };
@@ -68,71 +62,40 @@ public sealed class UploadedImageTests
         Assert.Equal(400, Refusal([]).StatusCode);
         Assert.Equal(400, Refusal(Encoding.UTF8.GetBytes("%PDF-1.7 this is not an image at all, just text")).StatusCode);
         Assert.Equal(400, Refusal(png[..20]).StatusCode);                          // cut inside the header
+        // Cut after the header: refused by Inspect (the chunk, segment or RIFF structure ends early), before any decode.
+        var jpeg = Halves(40, 20, SKEncodedImageFormat.Jpeg);
+        var webp = Halves(40, 20, SKEncodedImageFormat.Webp);
+        foreach (var whole in new[] { png, jpeg, webp })
+        {
+            Assert.NotNull(UploadedImage.Inspect(whole));
+            Assert.NotNull(UploadedImage.Inspect([.. whole, .. "trailer after the end"u8.ToArray()]));
+            Assert.Contains("truncated", Refusal(whole[..(whole.Length - 3)]).Message);
+        }
         Assert.Contains("truncated", Assert.Throws<UploadRejectedException>(() => UploadedImage.ToSquare(png[..(png.Length / 2)], 64)).Message);
         Assert.Equal(415, Refusal(Gif89a()).StatusCode);
         Assert.Equal(415, Refusal(Bmp()).StatusCode);
         var huge = Refusal(PngHeaderClaiming(100_000, 100_000));
         Assert.Equal(413, huge.StatusCode);
         Assert.Contains("100000×100000", huge.Message);
-        var big = new byte[UploadedImage.MaxBytes + 1];
+        Assert.Equal(413, Refusal(JpegClaiming(65_000, 65_000)).StatusCode);
+        var big = new byte[UploadLimits.Default.MaxBytes + 1];
         png.CopyTo(big, 0);
         Assert.Equal(413, Refusal(big).StatusCode);
     }
 
+    [Fact]
+    public void Size_limits_are_the_contracts_by_default_and_configurable()
+    {
+        // 4096 a side and 16 MP by default: a 12 MP phone photo (4032×3024) passes, 5000×3000 does not.
+        Assert.Equal(new ImageHeader("jpeg", 4032, 3024), UploadedImage.Inspect(JpegClaiming(4032, 3024)));
+        Assert.Equal(413, Refusal(PngHeaderClaiming(5000, 3000)).StatusCode);
+        Assert.Equal(413, Refusal(JpegClaiming(5000, 3000)).StatusCode);
+        Assert.Equal(413, Refusal(PngHeaderClaiming(4096, 4096)).StatusCode);   // 16.8 MP
+        var wider = new UploadLimits(MaxSide: 8192, MaxPixels: 40_000_000);
+        Assert.Equal(new ImageHeader("jpeg", 5000, 3000), UploadedImage.Inspect(JpegClaiming(5000, 3000), wider));
+        var small = new UploadLimits(MaxBytes: 50);
+        Assert.Equal(413, Assert.Throws<UploadRejectedException>(() => UploadedImage.Inspect(Halves(40, 20, SKEncodedImageFormat.Png), small)).StatusCode);
+    }
+
     private static UploadRejectedException Refusal(byte[] bytes) => Assert.Throws<UploadRejectedException>(() => UploadedImage.Inspect(bytes));
-
-    /// <summary>A PNG signature and an IHDR chunk (valid CRC) claiming the size, then IEND: no pixel data at all.</summary>
-    private static byte[] PngHeaderClaiming(int width, int height)
-    {
-        var ihdr = new byte[17];
-        Encoding.ASCII.GetBytes("IHDR").CopyTo(ihdr, 0);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), width);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(8), height);
-        ihdr[12] = 8; ihdr[13] = 6;   // 8-bit RGBA
-        var png = new List<byte> { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13 };
-        png.AddRange(ihdr);
-        png.AddRange(BigEndian(Crc32(ihdr)));
-        png.AddRange(new byte[] { 0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82 });
-        return [.. png];
-    }
-
-    /// <summary>A 1×1 BMP (BITMAPINFOHEADER, 24-bit).</summary>
-    private static byte[] Bmp()
-    {
-        var b = new byte[58];
-        b[0] = (byte)'B'; b[1] = (byte)'M';
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(2), b.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(10), 54);
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(14), 40);
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(18), 1);
-        BinaryPrimitives.WriteInt32LittleEndian(b.AsSpan(22), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(26), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(b.AsSpan(28), 24);
-        return b;
-    }
-
-    /// <summary>The smallest GIF89a (1×1, one colour); Skia decodes GIF but does not encode it.</summary>
-    private static byte[] Gif89a() => Convert.FromBase64String("R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=");
-
-    /// <summary>Inserts an APP1 Exif segment (big-endian TIFF, one IFD entry: Orientation) after the JPEG's SOI.</summary>
-    private static byte[] WithExifOrientation(byte[] jpeg, ushort orientation)
-    {
-        var tiff = new byte[] { (byte)'M', (byte)'M', 0, 42, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, (byte)(orientation >> 8), (byte)orientation, 0, 0, 0, 0, 0, 0 };
-        var payload = Encoding.ASCII.GetBytes("Exif\0\0").Concat(tiff).ToArray();
-        var segment = new byte[] { 0xFF, 0xE1, (byte)((payload.Length + 2) >> 8), (byte)(payload.Length + 2) }.Concat(payload);
-        return jpeg[..2].Concat(segment).Concat(jpeg[2..]).ToArray();
-    }
-
-    private static byte[] BigEndian(uint v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
-
-    private static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
-        }
-        return ~crc;
-    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using GanService.Api.Auth;
+using GanService.Api.Infrastructure;
 using GanService.Api.Jobs;
 using GanService.Core.Data;
 using GanService.Core.Jobs;
@@ -18,12 +19,15 @@ namespace GanService.Api.Endpoints;
 /// <param name="Version">Current version: first 12 hex digits of the weights' sha256.</param>
 /// <param name="Sha256">The current version's weights sha256 (safetensors file).</param>
 /// <param name="Resolution">Output width and height in pixels.</param>
-/// <param name="Labels">Class labels a request may name (conditional models).</param>
+/// <param name="Labels">Class labels a request may name: a conditional generation model's classes; an aging model's
+/// genders (its <c>gender</c> field).</param>
+/// <param name="AgeGroups">An aging model's age groups, youngest first (its <c>targetAges</c>).</param>
 /// <param name="Metrics">Quality figures from our own evaluation of this version.</param>
 /// <param name="Config">The network's hyperparameters, as import takes them.</param>
 public sealed record ModelDto(
     string Name, string Kind, string Family, string Version, bool IsDefault, int Resolution,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? Labels,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string[]? AgeGroups,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Metrics,
     string Sha256,
@@ -57,7 +61,7 @@ public static class ModelsEndpoints
 
     private static ModelDto ToDto(ModelInfo m) => new(
         m.Name, m.Kind, m.Family, m.Version, m.IsDefault, m.Resolution,
-        m.Labels.Length == 0 ? null : m.Labels, m.Description,
+        m.Labels.Length == 0 ? null : m.Labels, m.AgeGroups.Length == 0 ? null : m.AgeGroups, m.Description,
         m.Metrics is null ? null : JsonDocument.Parse(m.Metrics).RootElement.Clone(),
         m.Sha256, JsonDocument.Parse(m.Config).RootElement.Clone());
 
@@ -66,13 +70,13 @@ public static class ModelsEndpoints
 
     private static async Task<Results<Ok<ModelDto>, ProblemHttpResult>> GetAsync(string name, ModelCatalog catalog, CancellationToken ct)
     {
-        var model = await catalog.ResolveAsync(name, JobKinds.Generation, ct);
+        var model = await catalog.ResolveAsync(name, kind: null, ct);
         return model is null ? NotFound(name) : TypedResults.Ok(ToDto(model));
     }
 
     private static async Task<Results<PhysicalFileHttpResult, ProblemHttpResult>> WeightsAsync(string name, ModelCatalog catalog, GanDbContext db, CancellationToken ct)
     {
-        var model = await catalog.ResolveAsync(name, JobKinds.Generation, ct);
+        var model = await catalog.ResolveAsync(name, kind: null, ct);
         if (model is null) return NotFound(name);
         var path = await db.ModelVersions.AsNoTracking().Where(v => v.Id == model.VersionId).Select(v => v.WeightsPath).FirstAsync(ct);
         if (!File.Exists(path))
@@ -85,20 +89,9 @@ public static class ModelsEndpoints
         HttpRequest request, ModelRegistry registry, ModelCatalog catalog, IOptions<StorageOptions> storage, IOptions<ApiOptions> options,
         ILogger<ModelRegistry> log, CancellationToken ct)
     {
-        if (!request.HasFormContentType)
-            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
-                detail: "POST /v1/models/import takes multipart/form-data with name, family, config and a weights file.");
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (Exception e) when (e is InvalidDataException || (e is IOException and not BadHttpRequestException && !ct.IsCancellationRequested))
-        {
-            // No boundary, a section without Content-Disposition, a body that ends mid-part: the client's, not ours.
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The multipart body is malformed: {e.Message.Trim()}"] },
-                title: "The import is invalid.");
-        }
+        var (form, refusal) = await MultipartForms.ReadAsync(request,
+            "POST /v1/models/import takes multipart/form-data with name, family, config and a weights file.", "The import is invalid.", ct);
+        if (form is null) return refusal!;
         var errors = new Dictionary<string, string[]>();
         string name = form["name"].ToString().Trim();
         string family = form["family"].ToString().Trim();
@@ -153,5 +146,5 @@ public static class ModelsEndpoints
 
     private static ProblemHttpResult NotFound(string name) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Model not found",
-            detail: $"No generation model '{name}' (or no such version). GET /v1/models lists them.");
+            detail: $"No model '{name}' (or no such version). GET /v1/models lists them.");
 }

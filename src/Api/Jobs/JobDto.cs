@@ -22,6 +22,8 @@ namespace GanService.Api.Jobs;
 /// <param name="WebhookEvents">Which events are sent: start, progress, completed.</param>
 /// <param name="ExpiresAt">When the outputs' files will be deleted (Retention:OutputSeconds after completion).</param>
 /// <param name="ExpiredAt">When they were deleted: outputs is then empty and old links answer 410.</param>
+/// <param name="InputUrl">Signed link to the file the job was given (an aging job's uploaded face), kept as long as
+/// the outputs.</param>
 public sealed record JobDto(
     Guid Id,
     string Kind,
@@ -43,18 +45,22 @@ public sealed record JobDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Webhook = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? WebhookEvents = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ExpiresAt = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ExpiredAt = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTimeOffset? ExpiredAt = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? InputUrl = null);
 
 /// <param name="Url">Signed link, valid for Storage:LinkTtlSeconds.</param>
-/// <param name="Seed">The seed this image was drawn from: request seed + index.</param>
-/// <param name="Label">The class the image was conditioned on.</param>
+/// <param name="Seed">The seed this image was drawn from: request seed + index (an aging job's outputs carry its seed).</param>
+/// <param name="Label">The class the image was conditioned on; for an aging job the gender the face was drawn with,
+/// or <c>strip</c> for the strip of all ages.</param>
+/// <param name="AgeGroup">For an aging job: the age group this face is drawn at (absent on the strip).</param>
 public sealed record OutputDto(
     string Url,
     string ContentType,
     int Width,
     int Height,
     long Seed,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Label);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Label,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AgeGroup = null);
 
 /// <param name="QueueMs">From acceptance to the first start on a worker.</param>
 /// <param name="RunMs">Time on the worker, model to stored files.</param>

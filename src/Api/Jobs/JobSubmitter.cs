@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using GanService.Core.Data;
 using GanService.Core.Jobs;
+using GanService.Core.Storage;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
@@ -12,7 +13,7 @@ namespace GanService.Api.Jobs;
 /// Writes an accepted job's row, then hands it to the queue. If the process dies in between, the row stays queued
 /// with no enqueued_at and the workers' reconciler enqueues it: an accepted job is never lost.
 /// </summary>
-public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, Microsoft.Extensions.Options.IOptions<ApiOptions> options, ILogger<JobSubmitter> log, TimeProvider clock)
+public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, IBlobStore blobs, Microsoft.Extensions.Options.IOptions<ApiOptions> options, ILogger<JobSubmitter> log, TimeProvider clock)
 {
     public static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
 
@@ -21,7 +22,26 @@ public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, Microsoft.Ext
 
     /// <param name="fingerprint">The request as the client sent it (before defaults such as a drawn seed), so a retry
     /// of the same request matches and a different request under the same key does not.</param>
+    /// <remarks>A job that comes with an input file (<see cref="Job.InputKey"/>, stored by the caller) that ends up not
+    /// written (a replay, a full queue, a failed insert) has that file deleted again.</remarks>
     public async Task<Outcome> SubmitAsync(Job job, string? idempotencyKey, string fingerprint, CancellationToken ct)
+    {
+        Outcome? outcome = null;
+        try
+        {
+            return outcome = await WriteAndEnqueueAsync(job, idempotencyKey, fingerprint, ct);
+        }
+        finally
+        {
+            if (job.InputKey is { } key && (outcome is null || outcome.Job != job || outcome.QueuedAlready is not null))
+            {
+                try { await blobs.DeleteAsync(key, CancellationToken.None); }
+                catch (Exception e) { log.LogWarning(e, "Could not delete the unused input file {Key}", key); }
+            }
+        }
+    }
+
+    private async Task<Outcome> WriteAndEnqueueAsync(Job job, string? idempotencyKey, string fingerprint, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         if (idempotencyKey is not null)
@@ -44,7 +64,7 @@ public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, Microsoft.Ext
             if (queued >= options.Value.MaxQueuedJobsPerKey) return new Outcome(job, Replayed: false, Conflict: false, QueuedAlready: queued);
         }
 
-        job.Id = Guid.CreateVersion7();
+        if (job.Id == Guid.Empty) job.Id = Guid.CreateVersion7();   // an aging job's id is chosen first: its upload is stored under it
         job.Status = JobStatus.Queued;
         job.CreatedAt = now;
         job.TraceId = Activity.Current?.TraceId.ToString();

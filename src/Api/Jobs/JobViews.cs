@@ -23,7 +23,7 @@ public sealed class JobViews(GanDbContext db, BlobLinks links, IOptions<ApiOptio
         var baseUrl = BaseUrl();
         // Expired outputs have no files left to link to; the job says when they went (ExpiredAt).
         var outputs = JobBlobs.Links(job, links, baseUrl)
-            .Select(l => new OutputDto(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label))
+            .Select(l => new OutputDto(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label, l.Output.AgeGroup))
             .ToList();
         return new JobDto(
             job.Id, job.Kind, job.Status, job.Model, job.ModelVersion,
@@ -33,7 +33,8 @@ public sealed class JobViews(GanDbContext db, BlobLinks links, IOptions<ApiOptio
             new JobMetricsDto(job.QueueMs, job.RunMs, job.BatchImages), job.Device, job.CancelAfter,
             job.Detail is null ? null : JsonDocument.Parse(job.Detail).RootElement.Clone(),
             job.WebhookUrl, job.WebhookEvents,
-            job.ExpiredAt is null && job.Outputs.Count > 0 ? job.CompletedAt + retention.Value.OutputLifetime : null, job.ExpiredAt);
+            job.ExpiredAt is null && job.Outputs.Count > 0 ? job.CompletedAt + retention.Value.OutputLifetime : null, job.ExpiredAt,
+            job.InputKey is null || job.ExpiredAt is not null ? null : links.Link(job.InputKey, baseUrl));
     }
 
     private string BaseUrl()

@@ -12,6 +12,8 @@ public sealed class Job
     public string? ModelVersion { get; set; }
     /// <summary>The validated input, as JSON (jsonb).</summary>
     public required string Input { get; set; }
+    /// <summary>The blob holding the job's uploaded file (an aging job's face), kept and expired with the outputs.</summary>
+    public string? InputKey { get; set; }
     public double Progress { get; set; }
     /// <summary>Live figures of a long job (a training's step, kimg, losses; jsonb).</summary>
     public string? Detail { get; set; }
@@ -54,6 +56,8 @@ public sealed class JobOutput
     public int Height { get; set; }
     public long Seed { get; set; }
     public string? Label { get; set; }
+    /// <summary>For an aging job: the age group this output shows (null for the strip of all of them).</summary>
+    public string? AgeGroup { get; set; }
     public long Bytes { get; set; }
     /// <summary>sha256 of the bytes, hex; served as the ETag.</summary>
     public required string Sha256 { get; set; }

@@ -9,6 +9,8 @@ public sealed class ModelRecord
     public bool IsDefault { get; set; }
     public int Resolution { get; set; }
     public string[] Labels { get; set; } = [];
+    /// <summary>An aging model's age groups, youngest first; empty for other kinds.</summary>
+    public string[] AgeGroups { get; set; } = [];
     public string? Description { get; set; }
     public Guid? CurrentVersionId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }

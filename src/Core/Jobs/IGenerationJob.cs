@@ -26,9 +26,13 @@ public interface IJobQueue
 public static class Queues
 {
     /// <summary>Hangfire queue names (lower case, digits, dashes and underscores only).</summary>
+    /// <summary>The queues the inference server of a worker takes jobs from, most urgent first.</summary>
+    public static string[] Inference { get; } = ["generation", "aging"];
+
     public static string ForKind(string kind) => kind switch
     {
         JobKinds.Generation => "generation",
+        JobKinds.Aging => "aging",
         JobKinds.Training => "training",
         _ => kind.Replace('-', '_'),
     };

@@ -5,7 +5,7 @@ namespace GanService.Core.Models;
 
 /// <summary>
 /// <c>models/&lt;name&gt;/model.json</c>: a shipped model's description, beside its safetensors weights and the
-/// <c>metrics.json</c> our evaluation wrote.
+/// <c>metrics.json</c> our evaluation wrote. An aging model names the age groups it draws in <c>ageGroups</c>.
 /// </summary>
 public sealed record ModelManifest(
     string Name,
@@ -18,7 +18,8 @@ public sealed record ModelManifest(
     string Weights,
     JsonElement Config,
     string? Dataset,
-    string? TrainCommand)
+    string? TrainCommand,
+    string[]? AgeGroups = null)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {

@@ -75,6 +75,7 @@ public sealed class ModelRegistry(GanDbContext db, IOptions<StorageOptions> stor
         model.Family = manifest.Family;
         model.Resolution = manifest.Resolution;
         model.Labels = manifest.Labels ?? [];
+        model.AgeGroups = manifest.AgeGroups ?? [];
         model.Description = manifest.Description;
         if (manifest.IsDefault)
         {

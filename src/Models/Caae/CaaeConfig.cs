@@ -23,9 +23,11 @@ public sealed record CaaeConfig(
 
     /// <summary>One-hot age and gender, each repeated <see cref="LabelRepeat"/> times so the label weighs about as
     /// much as z at the generator's input (the paper's duplication), in {−1, 1} like tanh's z.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int LabelDim => (AgeGroups + Genders) * LabelRepeat;
 
     /// <summary>The encoder's five stride-2 convolutions leave Resolution/32 on a side.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public int EncodedSize => Resolution / 32;
 
     public void Validate()

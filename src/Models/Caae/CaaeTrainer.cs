@@ -1,3 +1,4 @@
+using System.Text.Json;
 using GanService.Models.Data;
 using GanService.Models.Training;
 using TorchSharp;
@@ -21,6 +22,9 @@ public sealed record CaaeTrainOptions(
     double Jitter = 0.05,
     long Seed = 1);
 
+/// <summary>Where a CAAE training run is, as saved in a checkpoint's <c>state.json</c>.</summary>
+public sealed record CaaeTrainState(long Step, CaaeConfig Config, CaaeTrainOptions Options, long SkippedUpdates);
+
 /// <summary>A step's report: the reconstruction error and each player's loss.</summary>
 public sealed record CaaeProgress(long Step, double L1, double LossDz, double LossDimg, double LossEG, long SkippedUpdates);
 
@@ -37,8 +41,10 @@ public sealed class CaaeTrainer : IDisposable
 
     public CaaeConfig Config { get; }
     public CaaeTrainOptions Options { get; }
-    public CaaeEncoder E { get; }
-    public CaaeGenerator G { get; }
+    /// <summary>E and G, the part that is saved and served.</summary>
+    public CaaeModel Model { get; }
+    public CaaeEncoder E => Model.Encoder;
+    public CaaeGenerator G => Model.Generator;
     public CaaeDz Dz { get; }
     public CaaeDimg Dimg { get; }
     public long Step { get; private set; }
@@ -53,11 +59,10 @@ public sealed class CaaeTrainer : IDisposable
         Options = options;
         this.device = device ?? CPU;
         manual_seed(options.Seed);
-        E = new CaaeEncoder(config);
-        G = new CaaeGenerator(config);
+        Model = new CaaeModel(config);
         Dz = new CaaeDz(config);
         Dimg = new CaaeDimg(config);
-        foreach (var m in new nn.Module[] { E, G, Dz, Dimg }) m.to(this.device);
+        foreach (var m in new nn.Module[] { Model, Dz, Dimg }) m.to(this.device);
         optEG = optim.Adam(E.parameters().Concat(G.parameters()), options.LearningRate, options.Beta1, options.Beta2);
         optDz = optim.Adam(Dz.parameters(), options.LearningRate, options.Beta1, options.Beta2);
         optDimg = optim.Adam(Dimg.parameters(), options.LearningRate, options.Beta1, options.Beta2);
@@ -122,11 +127,50 @@ public sealed class CaaeTrainer : IDisposable
         return G.forward(z, Config.Label(ages, genders).to(device)).cpu().MoveToOuterDisposeScope();
     }
 
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>
+    /// Writes E+G, D_z, D_img, the three optimizers and the step to a new checkpoint folder under
+    /// <paramref name="root"/> (<see cref="Checkpoints"/>). Every random draw of step k is seeded by (Seed, k), so
+    /// <see cref="Resume"/> continues exactly as if the run had not stopped.
+    /// </summary>
+    public string SaveCheckpoint(string root)
+    {
+        var dir = Checkpoints.Begin(root, Step);
+        Weights.Save(Model, Path.Combine(dir, "caae.safetensors"));
+        Weights.Save(Dz, Path.Combine(dir, "dz.safetensors"));
+        Weights.Save(Dimg, Path.Combine(dir, "dimg.safetensors"));
+        optEG.save_state_dict(Path.Combine(dir, "optimizer_eg.bin"));
+        optDz.save_state_dict(Path.Combine(dir, "optimizer_dz.bin"));
+        optDimg.save_state_dict(Path.Combine(dir, "optimizer_dimg.bin"));
+        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(new CaaeTrainState(Step, Config, Options, SkippedUpdates), Json));
+        Checkpoints.Commit(root, dir);
+        return dir;
+    }
+
+    /// <summary>A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none.</summary>
+    public static CaaeTrainer? Resume(string root, Device? device = null)
+    {
+        if (Checkpoints.Latest(root) is not { } dir) return null;
+        var state = JsonSerializer.Deserialize<CaaeTrainState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
+            ?? throw new InvalidDataException($"{dir}/state.json is empty.");
+        var trainer = new CaaeTrainer(state.Config, state.Options, device);
+        Weights.Load(trainer.Model, Path.Combine(dir, "caae.safetensors"));
+        Weights.Load(trainer.Dz, Path.Combine(dir, "dz.safetensors"));
+        Weights.Load(trainer.Dimg, Path.Combine(dir, "dimg.safetensors"));
+        trainer.optEG.load_state_dict(Path.Combine(dir, "optimizer_eg.bin"));
+        trainer.optDz.load_state_dict(Path.Combine(dir, "optimizer_dz.bin"));
+        trainer.optDimg.load_state_dict(Path.Combine(dir, "optimizer_dimg.bin"));
+        trainer.Step = state.Step;
+        trainer.SkippedUpdates = state.SkippedUpdates;
+        return trainer;
+    }
+
     public void Dispose()
     {
         optEG.Dispose();
         optDz.Dispose();
         optDimg.Dispose();
-        foreach (var m in new nn.Module[] { E, G, Dz, Dimg }) m.Dispose();
+        foreach (var m in new nn.Module[] { Model, Dz, Dimg }) m.Dispose();
     }
 }

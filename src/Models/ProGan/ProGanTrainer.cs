@@ -167,29 +167,19 @@ public sealed class ProGanTrainer : IDisposable
     /// </summary>
     public string SaveCheckpoint(string root)
     {
-        var name = $"step-{Step:D9}";
-        var dir = Path.Combine(root, name);
-        Directory.CreateDirectory(dir);
+        var dir = Checkpoints.Begin(root, Step);
         Weights.Save(G, Path.Combine(dir, "generator.safetensors"));
         Weights.Save(D, Path.Combine(dir, "discriminator.safetensors"));
         Weights.Save(Ema, Path.Combine(dir, "generator_ema.safetensors"));
         optG.save_state_dict(Path.Combine(dir, "optimizer_g.bin"));
         optD.save_state_dict(Path.Combine(dir, "optimizer_d.bin"));
         File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(new ProGanTrainState(Step, ImagesShown, Config, Options, SkippedSteps), Json));
-        var latest = Path.Combine(root, "latest");
-        File.WriteAllText(latest + ".tmp", name);
-        File.Move(latest + ".tmp", latest, overwrite: true);
-        foreach (var old in Directory.GetDirectories(root, "step-*").Order(StringComparer.Ordinal).SkipLast(2))
-            Directory.Delete(old, recursive: true);
+        Checkpoints.Commit(root, dir);
         return dir;
     }
 
     /// <summary>The folder <c>root/latest</c> names, or null when there is no checkpoint yet.</summary>
-    public static string? LatestCheckpoint(string root)
-    {
-        var latest = Path.Combine(root, "latest");
-        return File.Exists(latest) ? Path.Combine(root, File.ReadAllText(latest).Trim()) : null;
-    }
+    public static string? LatestCheckpoint(string root) => Checkpoints.Latest(root);
 
     /// <summary>A trainer in the exact state the latest checkpoint under <paramref name="root"/> recorded.</summary>
     public static ProGanTrainer Resume(string root, Device? device = null)

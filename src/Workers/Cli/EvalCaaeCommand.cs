@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GanService.Core.Models;
 using GanService.Models;
 using GanService.Models.Caae;
 using GanService.Models.Data;
@@ -9,8 +10,9 @@ namespace GanService.Workers.Cli;
 
 /// <summary>
 /// <c>eval-caae</c>: a trained CAAE (--model, the folder train-caae wrote) on every face set: the reconstruction L1 of
-/// each face at its own age and gender (in [−1, 1] pixels, so 2 is the largest possible), per set; the held-out set
-/// (OpenMoji) is what the model never saw.
+/// each face at its own age and gender (in [−1, 1] pixels, so 2 is the largest possible), per set, beside trivial
+/// baselines; then judges we train on OpenMoji + Fluent Flat re-judge every face drawn at every age (age group, skin
+/// tone, gender). Fluent Flat is the held-out vendor. Writes the folder's metrics.json (the version's <c>metrics</c>).
 /// </summary>
 public static class EvalCaaeCommand
 {
@@ -19,14 +21,16 @@ public static class EvalCaaeCommand
         string modelDir = args.String("model", "models/caae-faces");
         string dataDir = args.String("data", ".data/datasets");
         set_num_threads(args.Int("threads", 1));
-        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(modelDir, "caae.json")));
-        var config = doc.RootElement.GetProperty("config").Deserialize<CaaeConfig>(new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
-        using var e = new CaaeEncoder(config);
-        using var g = new CaaeGenerator(config);
-        Weights.Load(e, Path.Combine(modelDir, "encoder.safetensors"));
-        Weights.Load(g, Path.Combine(modelDir, "generator.safetensors"));
-        e.eval();
-        g.eval();
+        var manifest = ModelManifest.Read(Path.Combine(modelDir, "model.json"));
+        var weights = Path.Combine(modelDir, manifest.Weights);
+        using var model = CaaeModel.Load(manifest.Config.GetRawText(), weights);
+        var (config, e, g) = (model.Config, model.Encoder, model.Generator);
+        var metrics = new Dictionary<string, object?>
+        {
+            ["heldOutSet"] = "fluent-flat", ["trainingSets"] = Faces.TrainingSets, ["judgeSets"] = new[] { "openmoji", "fluent-flat" },
+        };
+        var reconstruction = new Dictionary<string, object>();
+        metrics["reconstructionL1"] = reconstruction;
         var loaded = new Dictionary<string, (List<FaceItem> Items, Tensor Faces, Tensor Ages, Tensor Genders, Tensor Tones)>();
         foreach (var set in Faces.Sets)
         {
@@ -42,10 +46,11 @@ public static class EvalCaaeCommand
             string role = Faces.TrainingSets.Contains(set) ? "trained on" : "held out";
             // Baselines beside it: a blank white image, and the set's mean face.
             float white = (faces - 1).abs().mean().item<float>(), mean = (faces - faces.mean([0], keepdim: true)).abs().mean().item<float>();
+            reconstruction[set] = new { role, faces = items.Count, l1 = Math.Round(l1.mean().item<float>(), 4), whiteBaseline = Math.Round(white, 4), meanFaceBaseline = Math.Round(mean, 4) };
             Console.WriteLine($"{set,-12} {role,-10} {items.Count} faces: reconstruction L1 {l1.mean().item<float>():F4} (white {white:F3}, mean face {mean:F3}) " +
                 $"(per age group: {string.Join(", ", Faces.AgeGroups.Select((a, i) => $"{a} {l1[ages.eq(i)].mean().item<float>():F3}"))})");
         }
-        if (args.Flag("no-judges") || !loaded.ContainsKey("openmoji") || !loaded.ContainsKey("fluent-flat")) return 0;
+        if (args.Flag("no-judges") || !loaded.ContainsKey("openmoji") || !loaded.ContainsKey("fluent-flat")) return Write(modelDir, weights, metrics);
 
         // Judges trained by us on other data than the generator's (OpenMoji + Fluent Flat, augmented): age group, skin
         // tone, gender. Their accuracy on the real faces of the generator's sets says how far to trust them there.
@@ -57,8 +62,13 @@ public static class EvalCaaeCommand
         var trained = Faces.TrainingSets.Where(loaded.ContainsKey).Select(s => loaded[s]).ToArray();
         var real = (Faces: cat(trained.Select(d => d.Faces).ToArray()), Ages: cat(trained.Select(d => d.Ages).ToArray()),
             Tones: cat(trained.Select(d => d.Tones).ToArray()), Genders: cat(trained.Select(d => d.Genders).ToArray()));
+        var judged = (Age: ClassifierTrainer.Accuracy(ageJudge.Model, real.Faces, real.Ages), Tone: ClassifierTrainer.Accuracy(toneJudge.Model, real.Faces, real.Tones),
+            Gender: ClassifierTrainer.Accuracy(genderJudge.Model, real.Faces, real.Genders));
+        metrics["judgeAccuracyOnRealFaces"] = new { age = Math.Round(judged.Age, 4), tone = Math.Round(judged.Tone, 4), gender = Math.Round(judged.Gender, 4) };
+        var aging = new Dictionary<string, object>();
+        metrics["aging"] = aging;
         Console.WriteLine($"judges (trained on openmoji + fluent-flat) on the {real.Faces.shape[0]} real faces of the generator's sets: " +
-            $"age {ClassifierTrainer.Accuracy(ageJudge.Model, real.Faces, real.Ages):P1}, tone {ClassifierTrainer.Accuracy(toneJudge.Model, real.Faces, real.Tones):P1}, gender {ClassifierTrainer.Accuracy(genderJudge.Model, real.Faces, real.Genders):P1}");
+            $"age {judged.Age:P1}, tone {judged.Tone:P1}, gender {judged.Gender:P1}");
 
         foreach (var set in new[] { "fluent-flat" }.Concat(Faces.TrainingSets).Where(loaded.ContainsKey))
         {
@@ -77,11 +87,30 @@ public static class EvalCaaeCommand
             var toneHit = Predict(toneJudge.Model, outputs).eq(d.Tones.repeat(groups)).to(ScalarType.Float32).mean().item<float>();
             var gendered = targetGenders.ne(0);
             var genderHit = Predict(genderJudge.Model, outputs)[gendered].eq(targetGenders[gendered]).to(ScalarType.Float32).mean().item<float>();
+            aging[set] = new
+            {
+                role = Faces.TrainingSets.Contains(set) ? "trained on" : "held out",
+                outputs = groups * n,
+                inRequestedAgeGroup = Math.Round(ageHit.mean().item<float>(), 4),
+                inRequestedAgeGroupByGroup = Faces.AgeGroups.Select((a, i) => (a, i)).ToDictionary(x => x.a, x => Math.Round(ageHit[targetAges.eq(x.i)].mean().item<float>(), 4)),
+                skinToneKept = Math.Round(toneHit, 4),
+                genderKept = Math.Round(genderHit, 4),
+            };
             Console.WriteLine($"{set,-12} {(Faces.TrainingSets.Contains(set) ? "trained on" : "held out"),-10} {groups * n} aged outputs: " +
                 $"in the requested age group {ageHit.mean().item<float>():P1} (" +
                 string.Join(", ", Faces.AgeGroups.Select((a, i) => $"{a} {ageHit[targetAges.eq(i)].mean().item<float>():P0}")) +
                 $"); skin tone kept {toneHit:P1}; gender kept {genderHit:P1} (outputs with a gender)");
         }
+        return Write(modelDir, weights, metrics);
+    }
+
+    private static int Write(string modelDir, string weights, Dictionary<string, object?> metrics)
+    {
+        metrics["evaluatedAt"] = DateTimeOffset.UtcNow;
+        metrics["weightsSha256"] = Weights.Sha256(weights);
+        var path = Path.Combine(modelDir, "metrics.json");
+        File.WriteAllText(path, JsonSerializer.Serialize(metrics, ModelManifest.Json) + "\n");
+        Console.WriteLine($"wrote {path}");
         return 0;
     }
 

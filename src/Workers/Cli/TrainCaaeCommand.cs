@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using GanService.Core.Models;
 using GanService.Models;
 using GanService.Models.Caae;
 using GanService.Models.Data;
@@ -22,6 +23,7 @@ public static class TrainCaaeCommand
     {
         string dataDir = args.String("data", ".data/datasets");
         string outDir = args.String("out", "models/caae-faces");
+        string checkpoints = args.String("checkpoints", ".data/checkpoints/caae-faces");
         var sets = args.String("sets", string.Join(",", Faces.TrainingSets)).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         long steps = args.OptionalLong("steps") ?? 6000;
         // One thread: with two, libtorch 2.10's CPU backward gave NaN from the second step on, every run (the same
@@ -40,12 +42,16 @@ public static class TrainCaaeCommand
         var (faces, ages, genders, _) = Faces.Load(items, config.Resolution);
         Console.WriteLine($"loaded {items.Count} faces from {string.Join(", ", sets)}: " +
             string.Join(", ", Faces.AgeGroups.Select((g, i) => $"{g} {items.Count(f => f.AgeGroup == i)}")));
-        using var trainer = new CaaeTrainer(config, options, device);
-        Console.WriteLine($"training on {deviceName}{(device.type == DeviceType.CPU ? $", {get_num_threads()} torch threads" : "")}, batch {batch}");
+        // A run that stopped (killed, or --max-minutes) continues from its latest checkpoint, exactly: the batches and
+        // every random draw of step k depend only on the seed and k. --fresh starts over.
+        using var trainer = (args.Flag("fresh") ? null : CaaeTrainer.Resume(checkpoints, device)) ?? new CaaeTrainer(config, options, device);
+        if (trainer.Step > 0) Console.WriteLine($"resumed from {Checkpoints.Latest(checkpoints)} at step {trainer.Step}");
+        Console.WriteLine($"training on {deviceName}{(device.type == DeviceType.CPU ? $", {get_num_threads()} torch threads" : "")}, batch {trainer.Options.BatchSize}");
         var clock = Stopwatch.StartNew();
+        long startStep = trainer.Step;
         double l1Sum = 0;
         int l1Count = 0;
-        foreach (var (_, index) in Batches.Shuffled(items.Count, batch, steps, options.Seed))
+        foreach (var (_, index) in Batches.Shuffled(items.Count, trainer.Options.BatchSize, steps, trainer.Options.Seed).Skip((int)trainer.Step))
         {
             if (clock.Elapsed.TotalMinutes >= maxMinutes) break;
             using (var scope = NewDisposeScope())
@@ -56,29 +62,52 @@ public static class TrainCaaeCommand
                 if (p.Step % logEvery == 0)
                 {
                     Console.WriteLine($"step {p.Step}/{steps} L1 {l1Sum / l1Count:F4} Dz {p.LossDz:F3} Dimg {p.LossDimg:F3} EG {p.LossEG:F3} skipped {p.SkippedUpdates} " +
-                        $"{p.Step * batch / clock.Elapsed.TotalSeconds:F0} img/s {clock.Elapsed.TotalMinutes:F1} min");
+                        $"{(p.Step - startStep) * trainer.Options.BatchSize / clock.Elapsed.TotalSeconds:F0} img/s {clock.Elapsed.TotalMinutes:F1} min");
                     l1Sum = 0;
                     l1Count = 0;
                 }
             }
-            if (trainer.Step % saveEvery == 0) Save(trainer, outDir, items, faces, sets, steps, clock.Elapsed);
+            if (trainer.Step % saveEvery == 0)
+            {
+                trainer.SaveCheckpoint(checkpoints);
+                Save(trainer, outDir, items, faces, sets);
+            }
         }
-        Save(trainer, outDir, items, faces, sets, steps, clock.Elapsed);
-        Console.WriteLine($"saved to {outDir} after {trainer.Step} steps, {clock.Elapsed.TotalMinutes:F1} min");
+        trainer.SaveCheckpoint(checkpoints);
+        Save(trainer, outDir, items, faces, sets);
+        Console.WriteLine($"saved to {outDir} after {trainer.Step} steps ({trainer.Step - startStep} this run, {clock.Elapsed.TotalMinutes:F1} min)");
         return 0;
     }
 
-    private static void Save(CaaeTrainer trainer, string outDir, List<FaceItem> items, Tensor faces, string[] sets, long steps, TimeSpan elapsed)
+    /// <summary>
+    /// The model folder ./run.sh registers: caae.safetensors (E and G), model.json (kind aging, family caae; labels are
+    /// the genders the request's <c>gender</c> takes), training.json (how far it trained) and samples.png.
+    /// </summary>
+    private static void Save(CaaeTrainer trainer, string outDir, List<FaceItem> items, Tensor faces, string[] sets)
     {
         Directory.CreateDirectory(outDir);
-        var encoderSha = Weights.Save(trainer.E, Path.Combine(outDir, "encoder.safetensors"));
-        var generatorSha = Weights.Save(trainer.G, Path.Combine(outDir, "generator.safetensors"));
-        File.WriteAllText(Path.Combine(outDir, "caae.json"), JsonSerializer.Serialize(new
+        var sha = Weights.Save(trainer.Model, Path.Combine(outDir, "caae.safetensors"));
+        string command = "dotnet artifacts/bin/GanService.Workers/release/GanService.Workers.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+        var manifest = new ModelManifest(
+            Name: Path.GetFileName(Path.GetFullPath(outDir).TrimEnd('/')),
+            Kind: "aging",
+            Family: "caae",
+            IsDefault: true,
+            Resolution: trainer.Config.Resolution,
+            Labels: [.. Faces.Genders],
+            Description: $"Conditional adversarial autoencoder (Zhang, Song, Qi 2017) trained by GanService on age-labelled person emoji " +
+                         $"({string.Join(", ", sets)}), {trainer.Config.Resolution}×{trainer.Config.Resolution}. Labels are the genders the optional " +
+                         "`gender` field takes; babies are drawn without one.",
+            Weights: "caae.safetensors",
+            Config: JsonSerializer.SerializeToElement(trainer.Config, ModelManifest.Json),
+            Dataset: "faces",
+            TrainCommand: command,
+            AgeGroups: [.. Faces.AgeGroups]);
+        File.WriteAllText(Path.Combine(outDir, "model.json"), JsonSerializer.Serialize(manifest, ModelManifest.Json) + "\n");
+        File.WriteAllText(Path.Combine(outDir, "training.json"), JsonSerializer.Serialize(new
         {
-            family = "caae", trainer.Config, trainer.Options, trainer.Step, minutes = Math.Round(elapsed.TotalMinutes, 1), sets,
-            ageGroups = Faces.AgeGroups, genders = Faces.Genders, encoderSha256 = encoderSha, generatorSha256 = generatorSha,
-            trainCommand = "dotnet artifacts/bin/GanService.Workers/release/GanService.Workers.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-        }, new JsonSerializerOptions(JsonSerializerDefaults.Web) { WriteIndented = true }));
+            trainer.Options, trainer.Step, trainer.SkippedUpdates, sets, sha256 = sha, trainCommand = command,
+        }, ModelManifest.Json) + "\n");
         File.WriteAllBytes(Path.Combine(outDir, "samples.png"), AgingStrip(trainer, items, faces));
     }
 

@@ -1,5 +1,6 @@
 using GanService.Core.Data;
 using GanService.Models;
+using GanService.Models.Caae;
 using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -7,15 +8,15 @@ using static TorchSharp.torch;
 namespace GanService.Workers.Inference;
 
 /// <summary>
-/// Generators loaded once per process, keyed by model version, checked against the version's sha256, kept within
+/// Models (generators, CAAEs) loaded once per process, keyed by model version, checked against the version's sha256, kept within
 /// <see cref="WorkerOptions.ModelCacheMegabytes"/> of parameters and buffers: the least recently used model is
 /// unloaded first (never the one being loaded). Used only on the device thread, so it needs no locking.
 /// </summary>
 public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCache> log) : IDisposable
 {
-    private sealed class Entry(IImageGenerator g, long bytes)
+    private sealed class Entry(IDisposable model, long bytes)
     {
-        public IImageGenerator G { get; } = g;
+        public IDisposable Model { get; } = model;
         public long Bytes { get; } = bytes;
         public long LastUsed { get; set; }
     }
@@ -35,29 +36,38 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
 
     private void Publish() => Loaded = entries.Keys.Select(id => names[id]).ToArray();
 
-    /// <summary>Call on the device thread.</summary>
-    public IImageGenerator Generator(ModelVersion version, string family, Device device)
+    /// <summary>The version's generator. Call on the device thread.</summary>
+    public IImageGenerator Generator(ModelVersion version, string family, Device device) =>
+        Get(version, device, () => IImageGenerator.Load(family, version.Config, version.WeightsPath));
+
+    /// <summary>The version's CAAE (encoder and generator). Call on the device thread.</summary>
+    public CaaeModel Caae(ModelVersion version, Device device) =>
+        Get(version, device, () => CaaeModel.Load(version.Config, version.WeightsPath));
+
+    private T Get<T>(ModelVersion version, Device device, Func<T> load) where T : class, IDisposable
     {
         if (entries.TryGetValue(version.Id, out var hit))
         {
             hits++;
             hit.LastUsed = ++clock;
-            return hit.G;
+            return hit.Model as T ?? throw new Jobs.JobInputException($"{version.ModelName} {version.Version} is not a {typeof(T).Name} model.");
         }
         misses++;
         var sha = Weights.Sha256(version.WeightsPath);
         if (!string.Equals(sha, version.Sha256, StringComparison.OrdinalIgnoreCase))
             throw new Jobs.JobInputException($"Weights of {version.ModelName} {version.Version} changed on disk (sha256 {sha[..12]}).");
-        var g = IImageGenerator.Load(family, version.Config, version.WeightsPath);
-        g.Prepare(device);
-        long bytes = g.SizeInBytes;
+        var model = load();
+        var module = (nn.Module)(object)model;
+        module.to(device);
+        module.eval();
+        long bytes = module.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + module.buffers().Sum(b => b.NumberOfElements * b.ElementSize);
         Evict(BudgetBytes - bytes);
-        entries[version.Id] = new Entry(g, bytes) { LastUsed = ++clock };
+        entries[version.Id] = new Entry(model, bytes) { LastUsed = ++clock };
         names[version.Id] = (version.ModelName, version.Version);
         Publish();
         log.LogInformation("Loaded {Model} {Version} on {Device}: {MiB:F1} MiB; cache holds {Count} model(s), {TotalMiB:F1} of {BudgetMiB} MiB",
             version.ModelName, version.Version, device.ToString(), bytes / 1048576.0, entries.Count, LoadedBytes / 1048576.0, options.Value.ModelCacheMegabytes);
-        return g;
+        return model;
     }
 
     /// <summary>Unloads least recently used models until at most <paramref name="keepBytes"/> stay loaded.</summary>
@@ -67,7 +77,7 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
         {
             var (id, lru) = entries.MinBy(e => e.Value.LastUsed);
             entries.Remove(id);
-            lru.G.Dispose();
+            lru.Model.Dispose();
             evictions++;
             Publish();
             log.LogInformation("Unloaded model version {VersionId} ({MiB:F1} MiB) to stay within the model cache budget", id, lru.Bytes / 1048576.0);
@@ -76,7 +86,7 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
 
     public void Dispose()
     {
-        foreach (var e in entries.Values) e.G.Dispose();
+        foreach (var e in entries.Values) e.Model.Dispose();
         entries.Clear();
     }
 }

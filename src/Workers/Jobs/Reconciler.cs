@@ -47,11 +47,13 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
             $"SELECT * FROM jobs WHERE status = 'queued' AND enqueued_at IS NULL AND created_at < {cutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
             "Job {JobId} was accepted but never queued; enqueued it now", ct);
         int wedged = 0;
-        if (storage.GetMonitoringApi().EnqueuedCount(Queues.ForKind(JobKinds.Generation)) == 0)
+        var monitor = storage.GetMonitoringApi();
+        foreach (var kind in new[] { JobKinds.Generation, JobKinds.Aging })
         {
+            if (monitor.EnqueuedCount(Queues.ForKind(kind)) != 0) continue;
             var staleCutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.StaleQueuedSeconds);
-            wedged = await EnqueueAsync(db, queue,
-                $"SELECT * FROM jobs WHERE status = 'queued' AND kind = {JobKinds.Generation} AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
+            wedged += await EnqueueAsync(db, queue,
+                $"SELECT * FROM jobs WHERE status = 'queued' AND kind = {kind} AND enqueued_at < {staleCutoff} ORDER BY created_at LIMIT 100 FOR UPDATE SKIP LOCKED",
                 "Job {JobId} was delivered but never started; delivered it again", ct);
         }
         int orphans = await RecoverOrphansAsync(db, queue, ct);

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace GanService.Workers.Jobs;
 
 /// <summary>
-/// Deletes the output files of jobs finished more than Retention:OutputSeconds ago and marks their rows expired
+/// Deletes the output files (and uploaded input files) of jobs finished more than Retention:OutputSeconds ago and marks their rows expired
 /// (expired_at), every Retention:SweepSeconds on every worker. Rows are taken FOR UPDATE SKIP LOCKED, so workers
 /// sweeping at once split the work; the files go before the mark, so a sweep cut short is finished by the next one.
 /// The rows stay: a job's input, seed, model version and outcome remain readable; its links answer 410.
@@ -46,10 +46,12 @@ public sealed class RetentionSweeper(IServiceScopeFactory scopes, IBlobStore blo
             """).ToListAsync(ct);
         if (ids.Count == 0) return 0;
         var keys = await db.JobOutputs.Where(o => ids.Contains(o.JobId)).Select(o => o.BlobKey).ToListAsync(ct);
+        // Uploaded inputs (an aging job's face) are kept exactly as long as the outputs.
+        keys.AddRange(await db.Jobs.Where(j => ids.Contains(j.Id) && j.InputKey != null).Select(j => j.InputKey!).ToListAsync(ct));
         foreach (var key in keys) await blobs.DeleteAsync(key, ct);
         await db.Jobs.Where(j => ids.Contains(j.Id)).ExecuteUpdateAsync(s => s.SetProperty(j => j.ExpiredAt, DateTimeOffset.UtcNow), ct);
         await tx.CommitAsync(ct);
-        log.LogInformation("Retention: deleted {Files} output file(s) of {Jobs} job(s) finished before {Cutoff}", keys.Count, ids.Count, cutoff);
+        log.LogInformation("Retention: deleted {Files} file(s) of {Jobs} job(s) finished before {Cutoff}", keys.Count, ids.Count, cutoff);
         return ids.Count;
     }
 }

@@ -24,14 +24,14 @@ public static class WebhookPayload
         Guid Id, string Kind, string Status, double Progress, string Model, string? ModelVersion, DateTimeOffset CreatedAt,
         DateTimeOffset? StartedAt, DateTimeOffset? CompletedAt, IReadOnlyList<Output> Outputs, JsonElement? Error, JsonElement? Detail, string Url);
 
-    public sealed record Output(string Url, string ContentType, int Width, int Height, long Seed, string? Label);
+    public sealed record Output(string Url, string ContentType, int Width, int Height, long Seed, string? Label, string? AgeGroup);
 
     public static string Build(WebhookDelivery delivery, Job job, BlobLinks links, string? publicBaseUrl)
     {
         var baseUrl = publicBaseUrl?.TrimEnd('/') ?? "";
         // Links are signed once, for Storage:LinkTtlSeconds; a receiver acting later fetches the job for fresh ones.
         var outputs = JobBlobs.Links(job, links, baseUrl)
-            .Select(l => new Output(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label)).ToList();
+            .Select(l => new Output(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label, l.Output.AgeGroup)).ToList();
         var data = new JobData(job.Id, job.Kind, job.Status, job.Progress, job.Model, job.ModelVersion, job.CreatedAt, job.StartedAt,
             job.CompletedAt, outputs, Parse(job.Error), Parse(job.Detail), $"{baseUrl}/v1/jobs/{job.Id}");
         return JsonSerializer.Serialize(new Body(WebhookEvents.TypeOf(delivery.Event), delivery.CreatedAt, data), Json);

@@ -131,6 +131,10 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("input");
 
+                    b.Property<string>("InputKey")
+                        .HasColumnType("text")
+                        .HasColumnName("input_key");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasColumnType("text")
@@ -222,6 +226,10 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("id");
 
+                    b.Property<string>("AgeGroup")
+                        .HasColumnType("text")
+                        .HasColumnName("age_group");
+
                     b.Property<string>("BlobKey")
                         .IsRequired()
                         .HasColumnType("text")
@@ -280,6 +288,11 @@ namespace GanService.Core.Data.Migrations
                     b.Property<string>("Name")
                         .HasColumnType("text")
                         .HasColumnName("name");
+
+                    b.PrimitiveCollection<string[]>("AgeGroups")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("age_groups");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")

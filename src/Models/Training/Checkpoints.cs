@@ -1,0 +1,34 @@
+namespace GanService.Models.Training;
+
+/// <summary>
+/// Checkpoint folders under a root: each save goes to a new <c>step-NNNNNNNNN</c> folder, then <c>root/latest</c> is
+/// pointed at it by an atomic rename, so a process killed while saving leaves the previous checkpoint in force. The
+/// two newest are kept.
+/// </summary>
+public static class Checkpoints
+{
+    /// <summary>The (created) folder for a checkpoint at <paramref name="step"/>.</summary>
+    public static string Begin(string root, long step)
+    {
+        var dir = Path.Combine(root, $"step-{step:D9}");
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+
+    /// <summary>Makes <paramref name="dir"/> (written completely) the latest checkpoint and drops all but the two newest.</summary>
+    public static void Commit(string root, string dir)
+    {
+        var latest = Path.Combine(root, "latest");
+        File.WriteAllText(latest + ".tmp", Path.GetFileName(dir));
+        File.Move(latest + ".tmp", latest, overwrite: true);
+        foreach (var old in Directory.GetDirectories(root, "step-*").Order(StringComparer.Ordinal).SkipLast(2))
+            Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>The folder <c>root/latest</c> names, or null when there is no checkpoint yet.</summary>
+    public static string? Latest(string root)
+    {
+        var latest = Path.Combine(root, "latest");
+        return File.Exists(latest) ? Path.Combine(root, File.ReadAllText(latest).Trim()) : null;
+    }
+}
