@@ -34,7 +34,7 @@ namespace GanService.Api.Endpoints;
 /// <param name="Webhook">As for generations: URL called when the job reaches the events in webhookEvents.</param>
 /// <param name="WebhookEvents">Comma-separated: any of start, progress, completed; default completed.</param>
 public sealed record AgingForm(
-    IFormFile Image,
+    [property: System.ComponentModel.DataAnnotations.Required] IFormFile Image,
     string? TargetAges = null,
     [property: DefaultValue("unspecified")] string? Gender = null,
     string? Model = null,
