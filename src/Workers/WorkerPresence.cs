@@ -64,7 +64,7 @@ public sealed class WorkerPresence(
                 .ToListAsync(ct);
             var clock = Stopwatch.StartNew();
             foreach (var v in versions)
-                await executor.RunAsync(() => v.Family == "caae" ? (object)cache.Caae(v.Version, executor.Device) : cache.Generator(v.Version, v.Family, executor.Device), ct);
+                await executor.RunAsync(() => { cache.Warm(v.Version, v.Family, executor.Device); return true; }, ct);
             log.LogInformation("Warmed {Count} default model(s) in {ElapsedMs} ms", versions.Count, clock.ElapsedMilliseconds);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -135,7 +135,7 @@ public static class AgingsEndpoints
         string[]? events = Field(form, "webhookEvents")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var hook = await JobWebhookFields.ValidateAsync(Field(form, "webhook"), events, targets, errors, ct);
 
-        // The image last: its header is read (never decoded here) only when present and of a size worth reading.
+        // The image last: its header is read, never decoded here (the request size limit bounds what is read).
         var limits = uploads.Value;
         var files = form.Files.GetFiles("image");
         byte[]? image = null;
@@ -144,11 +144,6 @@ public static class AgingsEndpoints
         if (files.Count == 0)
             errors["image"] = [form.ContainsKey("image") ? "image must be a file part (Content-Disposition with a filename), not a text field." : "image (a PNG, JPEG or WebP file) is required."];
         else if (files.Count > 1) errors["image"] = [$"Send one image; {files.Count} were sent."];
-        else if (files[0].Length > limits.MaxBytes)
-        {
-            errors["image"] = [$"The image is {files[0].Length} bytes; at most {limits.MaxBytes} ({limits.MaxBytes / 1048576.0:0.#} MiB) are accepted."];
-            imageStatus = StatusCodes.Status413PayloadTooLarge;
-        }
         else
         {
             image = new byte[files[0].Length];

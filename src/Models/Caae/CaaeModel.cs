@@ -28,10 +28,34 @@ public sealed class CaaeModel : nn.Module
         RegisterComponents();
     }
 
+    /// <summary>E's identity codes [N, ZDim] for faces [N, 3, R, R] in [−1, 1], in eval and inference mode.</summary>
+    public Tensor Encode(Tensor faces)
+    {
+        eval();
+        using var _ = inference_mode();
+        return encoder.forward(faces);
+    }
+
+    /// <summary>G's faces for codes [N, ZDim] at age group and gender indices [N] (int64), in eval and inference mode.</summary>
+    public Tensor Draw(Tensor z, Tensor ages, Tensor genders)
+    {
+        eval();
+        using var _ = inference_mode();
+        using var label = Config.Label(ages, genders);
+        return generator.forward(z, label.to(z.device));
+    }
+
+    /// <summary>Each face drawn again at its own target age group and gender: G(E(faces), label).</summary>
+    public Tensor Transform(Tensor faces, Tensor ages, Tensor genders)
+    {
+        using var z = Encode(faces);
+        return Draw(z, ages, genders);
+    }
+
     /// <summary>
     /// One face [1, 3, R, R] in [−1, 1] on white, drawn again at each of <paramref name="ageGroups"/> (indices): encoded
     /// once, its z paired with each age's label. Babies are drawn without gender (their emoji have none), others with
-    /// <paramref name="gender"/>. Returns [ages, 3, R, R] on the model's device, in inference mode.
+    /// <paramref name="gender"/>. Returns [ages, 3, R, R] on the model's device.
     /// </summary>
     public Tensor Age(Tensor face, IReadOnlyList<int> ageGroups, int gender)
     {
@@ -39,12 +63,10 @@ public sealed class CaaeModel : nn.Module
         if (ageGroups.Count == 0 || ageGroups.Any(a => a < 0 || a >= Config.AgeGroups)) throw new ArgumentException($"age groups must be 0..{Config.AgeGroups - 1}.");
         if (gender < 0 || gender >= Config.Genders) throw new ArgumentException($"gender must be 0..{Config.Genders - 1}.");
         using var scope = NewDisposeScope();
-        using var _ = inference_mode();
-        var device = encoder.parameters().First().device;
-        var z = encoder.forward(face.to(device)).expand(ageGroups.Count, -1);
         var ages = tensor(ageGroups.Select(a => (long)a).ToArray());
         var genders = Faces.GenderAt(ages, full(ageGroups.Count, (long)gender));
-        return generator.forward(z, Config.Label(ages, genders).to(device)).MoveToOuterDisposeScope();
+        var device = encoder.parameters().First().device;
+        return Draw(Encode(face.to(device)).expand(ageGroups.Count, -1), ages, genders).MoveToOuterDisposeScope();
     }
 
     /// <summary>A model from its config JSON (a <see cref="CaaeConfig"/>) and its safetensors weights, in eval mode.</summary>

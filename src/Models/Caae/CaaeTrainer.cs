@@ -1,4 +1,3 @@
-using System.Text.Json;
 using GanService.Models.Data;
 using GanService.Models.Training;
 using TorchSharp;
@@ -116,18 +115,12 @@ public sealed class CaaeTrainer : IDisposable
         else SkippedUpdates++;
     }
 
-    /// <summary>E's codes and G's faces at the given labels, in eval mode, for a batch of faces.</summary>
+    /// <summary>E's codes and G's faces at the given labels, in eval mode, for a batch of faces (on the CPU).</summary>
     public Tensor Transform(Tensor faces, Tensor ages, Tensor genders)
     {
-        E.eval();
-        G.eval();
-        using var _ = inference_mode();
         using var scope = NewDisposeScope();
-        var z = E.forward(faces.to(device));
-        return G.forward(z, Config.Label(ages, genders).to(device)).cpu().MoveToOuterDisposeScope();
+        return Model.Transform(faces.to(device), ages, genders).cpu().MoveToOuterDisposeScope();
     }
-
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     /// <summary>
     /// Writes E+G, D_z, D_img, the three optimizers and the step to a new checkpoint folder under
@@ -143,7 +136,7 @@ public sealed class CaaeTrainer : IDisposable
         optEG.save_state_dict(Path.Combine(dir, "optimizer_eg.bin"));
         optDz.save_state_dict(Path.Combine(dir, "optimizer_dz.bin"));
         optDimg.save_state_dict(Path.Combine(dir, "optimizer_dimg.bin"));
-        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(new CaaeTrainState(Step, Config, Options, SkippedUpdates), Json));
+        Checkpoints.WriteState(dir, new CaaeTrainState(Step, Config, Options, SkippedUpdates));
         Checkpoints.Commit(root, dir);
         return dir;
     }
@@ -151,9 +144,8 @@ public sealed class CaaeTrainer : IDisposable
     /// <summary>A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none.</summary>
     public static CaaeTrainer? Resume(string root, Device? device = null)
     {
-        if (Checkpoints.Latest(root) is not { } dir) return null;
-        var state = JsonSerializer.Deserialize<CaaeTrainState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
-            ?? throw new InvalidDataException($"{dir}/state.json is empty.");
+        if (Checkpoints.LatestState<CaaeTrainState>(root) is not { } latest) return null;
+        var (dir, state) = latest;
         var trainer = new CaaeTrainer(state.Config, state.Options, device);
         Weights.Load(trainer.Model, Path.Combine(dir, "caae.safetensors"));
         Weights.Load(trainer.Dz, Path.Combine(dir, "dz.safetensors"));

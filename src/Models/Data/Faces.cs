@@ -40,6 +40,9 @@ public static class Faces
     /// face drawn as a baby is "unspecified" whatever its own gender.</summary>
     public static Tensor GenderAt(Tensor ageGroups, Tensor genders) => where(ageGroups.eq(0), zeros_like(genders), genders);
 
+    /// <summary><see cref="GenderAt(Tensor, Tensor)"/> for one face.</summary>
+    public static int GenderAt(int ageGroup, int gender) => ageGroup == 0 ? 0 : gender;
+
     /// <summary>Every age-labelled face of <paramref name="set"/> under <paramref name="root"/> (the datasets folder).</summary>
     public static List<FaceItem> Catalog(string root, string set)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using GanService.Models.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -39,7 +38,6 @@ public sealed class ProGanTrainer : IDisposable
     private readonly Adam optD;
     private readonly Device device;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public ProGanConfig Config { get; }
     public ProGanTrainOptions Options { get; }
@@ -173,7 +171,7 @@ public sealed class ProGanTrainer : IDisposable
         Weights.Save(Ema, Path.Combine(dir, "generator_ema.safetensors"));
         optG.save_state_dict(Path.Combine(dir, "optimizer_g.bin"));
         optD.save_state_dict(Path.Combine(dir, "optimizer_d.bin"));
-        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(new ProGanTrainState(Step, ImagesShown, Config, Options, SkippedSteps), Json));
+        Checkpoints.WriteState(dir, new ProGanTrainState(Step, ImagesShown, Config, Options, SkippedSteps));
         Checkpoints.Commit(root, dir);
         return dir;
     }
@@ -184,9 +182,8 @@ public sealed class ProGanTrainer : IDisposable
     /// <summary>A trainer in the exact state the latest checkpoint under <paramref name="root"/> recorded.</summary>
     public static ProGanTrainer Resume(string root, Device? device = null)
     {
-        var dir = LatestCheckpoint(root) ?? throw new FileNotFoundException($"No checkpoint under {root} (no 'latest' file).");
-        var state = JsonSerializer.Deserialize<ProGanTrainState>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
-            ?? throw new InvalidDataException($"{dir}/state.json is empty.");
+        var (dir, state) = Checkpoints.LatestState<ProGanTrainState>(root)
+            ?? throw new FileNotFoundException($"No checkpoint under {root} (no 'latest' file).");
         var trainer = new ProGanTrainer(state.Config, state.Options, device);
         Weights.Load(trainer.G, Path.Combine(dir, "generator.safetensors"));
         Weights.Load(trainer.D, Path.Combine(dir, "discriminator.safetensors"));

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace GanService.Models.Training;
 
 /// <summary>
@@ -7,6 +9,8 @@ namespace GanService.Models.Training;
 /// </summary>
 public static class Checkpoints
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
     /// <summary>The (created) folder for a checkpoint at <paramref name="step"/>.</summary>
     public static string Begin(string root, long step)
     {
@@ -30,5 +34,18 @@ public static class Checkpoints
     {
         var latest = Path.Combine(root, "latest");
         return File.Exists(latest) ? Path.Combine(root, File.ReadAllText(latest).Trim()) : null;
+    }
+
+    /// <summary>Writes a trainer's position (step, config, options) as <c>state.json</c> in <paramref name="dir"/>.</summary>
+    public static void WriteState<T>(string dir, T state) =>
+        File.WriteAllText(Path.Combine(dir, "state.json"), JsonSerializer.Serialize(state, Json));
+
+    /// <summary>The latest checkpoint's folder and the position its <c>state.json</c> holds, or null when there is none.</summary>
+    public static (string Dir, T State)? LatestState<T>(string root)
+    {
+        if (Latest(root) is not { } dir) return null;
+        var state = JsonSerializer.Deserialize<T>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
+            ?? throw new InvalidDataException($"{dir}/state.json is empty.");
+        return (dir, state);
     }
 }

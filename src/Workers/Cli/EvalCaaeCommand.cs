@@ -24,14 +24,15 @@ public static class EvalCaaeCommand
         var manifest = ModelManifest.Read(Path.Combine(modelDir, "model.json"));
         var weights = Path.Combine(modelDir, manifest.Weights);
         using var model = CaaeModel.Load(manifest.Config.GetRawText(), weights);
-        var (config, e, g) = (model.Config, model.Encoder, model.Generator);
+        var config = model.Config;
         var metrics = new Dictionary<string, object?>
         {
             ["heldOutSet"] = "fluent-flat", ["trainingSets"] = Faces.TrainingSets, ["judgeSets"] = new[] { "openmoji", "fluent-flat" },
         };
         var reconstruction = new Dictionary<string, object>();
         metrics["reconstructionL1"] = reconstruction;
-        var loaded = new Dictionary<string, (List<FaceItem> Items, Tensor Faces, Tensor Ages, Tensor Genders, Tensor Tones)>();
+        // Per set: the faces with their labels, and E's codes for them (encoded once, used for both measures).
+        var loaded = new Dictionary<string, (List<FaceItem> Items, Tensor Faces, Tensor Ages, Tensor Genders, Tensor Tones, Tensor Z)>();
         foreach (var set in Faces.Sets)
         {
             List<FaceItem> items;
@@ -40,14 +41,15 @@ public static class EvalCaaeCommand
             using var scope = NewDisposeScope();
             using var _ = inference_mode();
             var (faces, ages, genders, tones) = Faces.Load(items, config.Resolution);
-            loaded[set] = (items, faces.DetachFromDisposeScope(), ages.DetachFromDisposeScope(), genders.DetachFromDisposeScope(), tones.DetachFromDisposeScope());
-            var recon = g.forward(e.forward(faces), config.Label(ages, genders));
+            var z = model.Encode(faces);
+            loaded[set] = (items, faces.DetachFromDisposeScope(), ages.DetachFromDisposeScope(), genders.DetachFromDisposeScope(), tones.DetachFromDisposeScope(), z.DetachFromDisposeScope());
+            var recon = model.Draw(z, ages, genders);
             var l1 = (faces - recon).abs().mean([1, 2, 3]);
-            string role = Faces.TrainingSets.Contains(set) ? "trained on" : "held out";
+            float l1Mean = l1.mean().item<float>();
             // Baselines beside it: a blank white image, and the set's mean face.
             float white = (faces - 1).abs().mean().item<float>(), mean = (faces - faces.mean([0], keepdim: true)).abs().mean().item<float>();
-            reconstruction[set] = new { role, faces = items.Count, l1 = Math.Round(l1.mean().item<float>(), 4), whiteBaseline = Math.Round(white, 4), meanFaceBaseline = Math.Round(mean, 4) };
-            Console.WriteLine($"{set,-12} {role,-10} {items.Count} faces: reconstruction L1 {l1.mean().item<float>():F4} (white {white:F3}, mean face {mean:F3}) " +
+            reconstruction[set] = new { role = Role(set), faces = items.Count, l1 = Math.Round(l1Mean, 4), whiteBaseline = Math.Round(white, 4), meanFaceBaseline = Math.Round(mean, 4) };
+            Console.WriteLine($"{set,-12} {Role(set),-10} {items.Count} faces: reconstruction L1 {l1Mean:F4} (white {white:F3}, mean face {mean:F3}) " +
                 $"(per age group: {string.Join(", ", Faces.AgeGroups.Select((a, i) => $"{a} {l1[ages.eq(i)].mean().item<float>():F3}"))})");
         }
         if (args.Flag("no-judges") || !loaded.ContainsKey("openmoji") || !loaded.ContainsKey("fluent-flat")) return Write(modelDir, weights, metrics);
@@ -81,28 +83,30 @@ public static class EvalCaaeCommand
             var targetAges = arange(groups, ScalarType.Int64).repeat_interleave(n);
             var inputGenders = d.Genders.repeat(groups);
             var targetGenders = Faces.GenderAt(targetAges, inputGenders);
-            var z = e.forward(d.Faces).repeat(groups, 1);
-            var outputs = g.forward(z, config.Label(targetAges, targetGenders));
+            var outputs = model.Draw(d.Z.repeat(groups, 1), targetAges, targetGenders);
             var ageHit = Predict(ageJudge.Model, outputs).eq(targetAges).to(ScalarType.Float32);
+            float ageShare = ageHit.mean().item<float>();
+            var byGroup = Faces.AgeGroups.Select((a, i) => (a, i)).ToDictionary(x => x.a, x => ageHit[targetAges.eq(x.i)].mean().item<float>());
             var toneHit = Predict(toneJudge.Model, outputs).eq(d.Tones.repeat(groups)).to(ScalarType.Float32).mean().item<float>();
             var gendered = targetGenders.ne(0);
             var genderHit = Predict(genderJudge.Model, outputs)[gendered].eq(targetGenders[gendered]).to(ScalarType.Float32).mean().item<float>();
             aging[set] = new
             {
-                role = Faces.TrainingSets.Contains(set) ? "trained on" : "held out",
+                role = Role(set),
                 outputs = groups * n,
-                inRequestedAgeGroup = Math.Round(ageHit.mean().item<float>(), 4),
-                inRequestedAgeGroupByGroup = Faces.AgeGroups.Select((a, i) => (a, i)).ToDictionary(x => x.a, x => Math.Round(ageHit[targetAges.eq(x.i)].mean().item<float>(), 4)),
+                inRequestedAgeGroup = Math.Round(ageShare, 4),
+                inRequestedAgeGroupByGroup = byGroup.ToDictionary(x => x.Key, x => Math.Round(x.Value, 4)),
                 skinToneKept = Math.Round(toneHit, 4),
                 genderKept = Math.Round(genderHit, 4),
             };
-            Console.WriteLine($"{set,-12} {(Faces.TrainingSets.Contains(set) ? "trained on" : "held out"),-10} {groups * n} aged outputs: " +
-                $"in the requested age group {ageHit.mean().item<float>():P1} (" +
-                string.Join(", ", Faces.AgeGroups.Select((a, i) => $"{a} {ageHit[targetAges.eq(i)].mean().item<float>():P0}")) +
+            Console.WriteLine($"{set,-12} {Role(set),-10} {groups * n} aged outputs: in the requested age group {ageShare:P1} (" +
+                string.Join(", ", byGroup.Select(x => $"{x.Key} {x.Value:P0}")) +
                 $"); skin tone kept {toneHit:P1}; gender kept {genderHit:P1} (outputs with a gender)");
         }
         return Write(modelDir, weights, metrics);
     }
+
+    private static string Role(string set) => Faces.TrainingSets.Contains(set) ? "trained on" : "held out";
 
     private static int Write(string modelDir, string weights, Dictionary<string, object?> metrics)
     {

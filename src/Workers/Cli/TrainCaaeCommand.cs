@@ -122,10 +122,9 @@ public static class TrainCaaeCommand
         for (int row = 0; row < picks.Count; row++)
         {
             using var scope = NewDisposeScope();
-            var face = faces[picks[row].i].unsqueeze(0).expand(groups, -1, -1, -1);
-            var ages = arange(groups, ScalarType.Int64);
-            var aged = trainer.Transform(face.contiguous(), ages, Faces.GenderAt(ages, full(groups, (long)picks[row].f.Gender)));
-            var tiles = ImageSampler.ToPixels(cat([faces[picks[row].i].unsqueeze(0), aged], 0));
+            var face = faces[picks[row].i].unsqueeze(0);
+            var aged = trainer.Model.Age(face, Enumerable.Range(0, groups).ToArray(), picks[row].f.Gender).cpu();
+            var tiles = ImageSampler.ToPixels(cat([face, aged], 0));
             for (int col = 0; col <= groups; col++)
             {
                 using var bitmap = ImageEncoder.ToBitmap(tiles[col], size, size, 3);

@@ -44,6 +44,13 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
     public CaaeModel Caae(ModelVersion version, Device device) =>
         Get(version, device, () => CaaeModel.Load(version.Config, version.WeightsPath));
 
+    /// <summary>Loads the version as its family is served (a CAAE, or a generator). Call on the device thread.</summary>
+    public void Warm(ModelVersion version, string family, Device device)
+    {
+        if (family == "caae") Caae(version, device);
+        else Generator(version, family, device);
+    }
+
     private T Get<T>(ModelVersion version, Device device, Func<T> load) where T : class, IDisposable
     {
         if (entries.TryGetValue(version.Id, out var hit))

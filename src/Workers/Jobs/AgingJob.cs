@@ -64,7 +64,7 @@ public sealed class AgingJob(
         var outputs = new List<Task<JobOutput>>();
         for (int i = 0; i < ages.Length; i++)
         {
-            string drawnAs = ages[i] == 0 ? genders[0] : genders[gender];   // babies are drawn without a gender
+            string drawnAs = genders[Faces.GenderAt(ages[i], gender)];   // babies are drawn without a gender
             outputs.Add(StoreAsync(job.Id, i, pixels[i + 1], r, r, 3, input.Format, input.Seed, drawnAs, ageGroups[ages[i]], ct));
         }
         if (input.Strip)
