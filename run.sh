@@ -58,6 +58,8 @@ base="${base/\/\/\*/\/\/localhost}"
 base="${base/\/\/+/\/\/localhost}"
 # Links inside webhook bodies point at the API (workers make them).
 export Webhooks__PublicBaseUrl="${Webhooks__PublicBaseUrl:-$base}"
+# The worker's Prometheus scrape endpoint (the API's is $base/metrics).
+export Worker__MetricsPort="${Worker__MetricsPort:-9464}" Worker__MetricsHost="${Worker__MetricsHost:-localhost}"
 
 log "Starting the worker"
 dotnet "$bin/GanService.Workers/release/GanService.Workers.dll" run & pids+=($!)
@@ -74,6 +76,7 @@ cat <<BANNER
   GanService is up.
     Swagger UI : $base/swagger
     API key    : $Auth__BootstrapKey   (Authorize → paste it)
+    Metrics    : $base/metrics (API), http://$Worker__MetricsHost:$Worker__MetricsPort/metrics (worker)
     Try        : curl -s -H "Authorization: Bearer $Auth__BootstrapKey" -H "Prefer: wait=10" \\
                    -H "Content-Type: application/json" -d '{"label":"sneaker","count":4,"seed":42}' $base/v1/generations
 

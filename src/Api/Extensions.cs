@@ -25,6 +25,7 @@ public static class Extensions
         var services = builder.Services;
         var configuration = builder.Configuration;
         services.AddGanCore(configuration);
+        services.AddApiTelemetry(configuration);
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section)
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxWaitSeconds is >= 0 and <= 300, "Api limits out of range.")
             .Validate(o => o.RateLimitPerSecond is > 0 and <= 1_000_000 && o.RateLimitBurst is >= 1 and <= 1_000_000 && o.MaxQueuedJobsPerKey >= 0,

@@ -24,6 +24,7 @@ app.UseRateLimiter();
 app.UseAuthorization();
 
 app.MapHealthEndpoints();
+app.MapMetrics();
 app.MapGenerationsEndpoints();
 app.MapAgingsEndpoints();
 app.MapJobsEndpoints();

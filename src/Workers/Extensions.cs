@@ -22,6 +22,7 @@ public static class Extensions
     {
         var services = builder.Services;
         services.AddGanCore(builder.Configuration);
+        WorkerMetrics.AddWorkerTelemetry(services, builder.Configuration);
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be 1..256.")
             .Validate(o => o.MaxAttempts is > 0 and <= 20, "Worker:MaxAttempts must be 1..20.")

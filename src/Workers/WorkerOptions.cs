@@ -41,6 +41,12 @@ public sealed class WorkerOptions
     /// </summary>
     public int OrphanSeconds { get; set; } = 300;
 
+    /// <summary>Port of this worker's Prometheus scrape endpoint (<c>http://host:port/metrics</c>); 0 = none.</summary>
+    public int MetricsPort { get; set; } = 0;
+
+    /// <summary>Host part of the scrape endpoint's listener prefix: <c>*</c> (every interface, for a pod) or e.g. <c>localhost</c>.</summary>
+    public string MetricsHost { get; set; } = "*";
+
     /// <summary>Torch CPU threads for the forward passes; 0 = a quarter of the cores, at least one.</summary>
     public int TorchThreads { get; set; } = 0;
 

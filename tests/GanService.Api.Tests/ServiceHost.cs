@@ -25,6 +25,9 @@ public class ServiceHost : IAsyncLifetime
     public string Scratch { get; } = Path.Combine(Path.GetTempPath(), "ganservice-tests", Guid.NewGuid().ToString("N")[..8]);
     public HttpClient Client { get; private set; } = null!;
 
+    /// <summary>The OTLP collector every process of this host exports its traces to.</summary>
+    public OtlpReceiver Otlp { get; } = new();
+
     /// <summary>Extra settings for this host's processes (e.g. short timeouts in fault tests).</summary>
     protected virtual IReadOnlyDictionary<string, string> ExtraEnv => new Dictionary<string, string>();
 
@@ -117,15 +120,24 @@ public class ServiceHost : IAsyncLifetime
             ["Serilog__MinimumLevel__Override__Microsoft.EntityFrameworkCore"] = "Warning",
             ["DOTNET_gcServer"] = "0",
         };
+        foreach (var (k, v) in Otlp.Environment()) env[k] = v;
         foreach (var (k, v) in ExtraEnv) env[k] = v;
         if (extra is not null) foreach (var (k, v) in extra) env[k] = v;
         return env;
     }
 
+    /// <summary>Each started worker's Prometheus scrape URL, in start order.</summary>
+    public List<string> WorkerMetricsUrls { get; } = [];
+
     public ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? extra = null)
     {
-        var worker = new ServiceProcess(Bin("GanService.Workers"), "run", Env(extra), Path.Combine(Scratch, $"worker{workers.Count}.log"));
+        // Every worker serves its metrics on a port of its own (on loopback), so a test can scrape it.
+        int metricsPort = FreePort();
+        var env = Env(new Dictionary<string, string> { ["Worker__MetricsPort"] = metricsPort.ToString(), ["Worker__MetricsHost"] = "localhost" });
+        if (extra is not null) foreach (var (k, v) in extra) env[k] = v;
+        var worker = new ServiceProcess(Bin("GanService.Workers"), "run", env, Path.Combine(Scratch, $"worker{workers.Count}.log"));
         workers.Add(worker);
+        WorkerMetricsUrls.Add($"http://localhost:{metricsPort}/metrics");
         return worker;
     }
 
@@ -172,6 +184,7 @@ public class ServiceHost : IAsyncLifetime
         Client?.Dispose();
         api?.Dispose();
         foreach (var w in workers) w.Dispose();
+        await Otlp.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
         try
         {

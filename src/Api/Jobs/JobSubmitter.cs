@@ -29,7 +29,10 @@ public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, IBlobStore bl
         Outcome? outcome = null;
         try
         {
-            return outcome = await WriteAndEnqueueAsync(job, idempotencyKey, fingerprint, ct);
+            outcome = await WriteAndEnqueueAsync(job, idempotencyKey, fingerprint, ct);
+            if (outcome.Job == job && outcome.QueuedAlready is null)
+                GanService.Core.Telemetry.JobsSubmitted.Add(1, GanService.Core.Telemetry.Tag("kind", job.Kind), GanService.Core.Telemetry.Tag("model", job.Model));
+            return outcome;
         }
         finally
         {

@@ -12,6 +12,7 @@ public static class HangfireSetup
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
+            .UseFilter(new TraceContextFilter())
             .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
             {
                 SchemaName = options.Schema,
@@ -26,7 +27,17 @@ public static class HangfireSetup
 /// <summary><see cref="IJobQueue"/> on Hangfire: the queue is named at the call, from the job's kind.</summary>
 public sealed class HangfireJobQueue(IBackgroundJobClient client) : IJobQueue
 {
-    public string Enqueue(Guid jobId, string kind) => kind switch
+    public string Enqueue(Guid jobId, string kind)
+    {
+        // The producer span of the trace the worker's consumer span continues (TraceContextFilter).
+        using var activity = Telemetry.Source.StartActivity($"{Queues.ForKind(kind)} enqueue", System.Diagnostics.ActivityKind.Producer);
+        activity?.SetTag("messaging.system", "hangfire");
+        activity?.SetTag("messaging.destination.name", Queues.ForKind(kind));
+        activity?.SetTag("ganservice.job_id", jobId.ToString());
+        return EnqueueOn(jobId, kind);
+    }
+
+    private string EnqueueOn(Guid jobId, string kind) => kind switch
     {
         JobKinds.Generation => client.Enqueue<IGenerationJob>(Queues.ForKind(kind), j => j.RunAsync(jobId, CancellationToken.None)),
         JobKinds.Aging => client.Enqueue<IAgingJob>(Queues.ForKind(kind), j => j.RunAsync(jobId, CancellationToken.None)),

@@ -167,6 +167,7 @@ public sealed class InferenceExecutor : IDisposable
         {
             var g = cache.Generator(batch[0].Version, batch[0].Family, Device);
             var pixels = ImageSampler.Sample(g, Device, batch.Select(s => s.Request).ToList());
+            Core.Telemetry.BatchImages.Record(pixels.Length, Core.Telemetry.Tag("model", batch[0].Version.ModelName));
             int offset = 0;
             foreach (var s in batch)
             {

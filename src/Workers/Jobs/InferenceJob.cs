@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using GanService.Core;
 using GanService.Core.Data;
 using GanService.Core.Jobs;
 using GanService.Core.Storage;
@@ -67,6 +68,7 @@ public abstract class InferenceJob(
         var job = claimed[0];
         using var __ = LogContext.PushProperty("TraceId", job.TraceId);
         log.LogInformation("Job {JobId} started (attempt {Attempt}) on {Device}", jobId, job.Attempts, executor.DeviceName);
+        Telemetry.JobStarted(job.Kind, job.Attempts, job.CreatedAt, job.StartedAt ?? now);
 
         if (options.Value.HoldAfterClaimMs > 0) await Task.Delay(options.Value.HoldAfterClaimMs, ct);
 
@@ -98,6 +100,7 @@ public abstract class InferenceJob(
             await JobEvents.NotifyAsync(db, jobId, ct);
             await tx.CommitAsync(ct);
             log.LogInformation("Job {JobId} succeeded: {Count} images in {ElapsedMs} ms", jobId, outputs.Count, runMs);
+            Telemetry.JobFinished(job.Kind, job.Model, JobStatus.Succeeded, runMs / 1000.0, outputs.Count);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -113,6 +116,7 @@ public abstract class InferenceJob(
                 : Problems.Json(FailureTitle, "The worker could not complete this job; it was tried " + job.Attempts + " times.");
             db.ChangeTracker.Clear();
             await JobStates.FailAsync(db, jobId, problem, CancellationToken.None);
+            Telemetry.JobFinished(job.Kind, job.Model, JobStatus.Failed);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using GanService.Core;
 using GanService.Core.Data;
 using GanService.Core.Datasets;
 using GanService.Core.Jobs;
@@ -133,6 +134,7 @@ public sealed class TrainingJob(
                 : Problems.Json("Training failed", $"{e.GetType().Name}: {e.Message} (tried {job.Attempts} times).");
             db.ChangeTracker.Clear();
             await JobStates.FailAsync(db, jobId, problem, CancellationToken.None);
+            Telemetry.JobFinished(job.Kind, job.Model, JobStatus.Failed);
             TryDelete(checkpoints);
         }
     }
@@ -263,6 +265,7 @@ public sealed class TrainingJob(
         }
         await JobEvents.NotifyAsync(db, job.Id, ct);
         await tx.CommitAsync(ct);
+        Telemetry.JobFinished(job.Kind, job.Model, JobStatus.Succeeded, runMs / 1000.0, 1);
         return version.Version;
     }
 
