@@ -23,6 +23,7 @@ cleanup() {
 trap cleanup INT TERM EXIT
 
 command -v curl >/dev/null || { as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null; }
+ensure_ffmpeg
 
 if [ -z "${ConnectionStrings__Postgres:-}" ]; then
   ensure_postgres

@@ -17,6 +17,7 @@ trap cleanup EXIT
 
 ensure_postgres
 ensure_node_tools
+ensure_ffmpeg
 ./scripts/fetch-datasets.sh
 # A fresh cluster each run: tests never see an earlier run's rows. fsync off: it is throw-away.
 stop_cluster "$pg_dir"; [ -L "$pg_dir" ] && rm -rf "$(readlink -f "$pg_dir")"; rm -rf "$pg_dir"

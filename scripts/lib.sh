@@ -17,6 +17,15 @@ ensure_postgres() {
   export PGBIN
 }
 
+# ffmpeg from the distribution, for mp4 videos (workers without it write gif and webp only).
+ensure_ffmpeg() {
+  if ! command -v ffmpeg >/dev/null; then
+    log "Installing ffmpeg from the distribution's packages (mp4 videos)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ffmpeg >/dev/null
+  fi
+}
+
 # Runs a PostgreSQL program as the cluster's owner: initdb and postgres refuse to run as root.
 # Runs from / so that a checkout the postgres user cannot enter is not its working directory; pass absolute paths.
 pg_run() {

@@ -27,6 +27,7 @@ app.MapHealthEndpoints();
 app.MapMetrics();
 app.MapGenerationsEndpoints();
 app.MapAgingsEndpoints();
+app.MapVideosEndpoints();
 app.MapJobsEndpoints();
 app.MapModelsEndpoints();
 app.MapFilesEndpoints();

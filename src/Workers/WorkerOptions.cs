@@ -47,6 +47,9 @@ public sealed class WorkerOptions
     /// <summary>Host part of the scrape endpoint's listener prefix: <c>*</c> (every interface, for a pod) or e.g. <c>localhost</c>.</summary>
     public string MetricsHost { get; set; } = "*";
 
+    /// <summary>Folder holding ffmpeg for mp4 videos; empty means ffmpeg on PATH. Without ffmpeg the worker writes gif and webp only.</summary>
+    public string FfmpegFolder { get; set; } = "";
+
     /// <summary>Torch CPU threads for the forward passes; 0 = a quarter of the cores, at least one.</summary>
     public int TorchThreads { get; set; } = 0;
 

@@ -59,7 +59,7 @@ public sealed class WorkerPresence(
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<GanDbContext>();
             var versions = await db.Models.AsNoTracking()
-                .Where(m => m.IsDefault && (m.Kind == JobKinds.Generation || m.Kind == JobKinds.Aging) && m.CurrentVersionId != null)
+                .Where(m => m.IsDefault && (m.Kind == JobKinds.Generation || m.Kind == JobKinds.Aging || m.Kind == JobKinds.Video) && m.CurrentVersionId != null)
                 .Join(db.ModelVersions.AsNoTracking(), m => m.CurrentVersionId, v => v.Id, (m, v) => new { Version = v, m.Family })
                 .ToListAsync(ct);
             var clock = Stopwatch.StartNew();
@@ -81,9 +81,10 @@ public sealed class WorkerPresence(
         var now = DateTimeOffset.UtcNow;
         var o = options.Value;
         string[] queues = o.TrainingConcurrency > 0 ? [.. Queues.Inference, Queues.ForKind(JobKinds.Training)] : Queues.Inference;
+        string[] videoFormats = VideoEncoder.HasFfmpeg(o.FfmpegFolder) ? ["gif", "webp", "mp4"] : ["gif", "webp"];
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO workers (id, device, device_name, device_memory_bytes, queues, concurrency, batching, loaded_models, started_at, heartbeat_at)
-            VALUES ({Id}, {executor.DeviceName}, {name}, {memory}, {queues}, {o.Concurrency}, {o.Batching.Enabled}, {loaded}::jsonb, {startedAt}, {now})
+            INSERT INTO workers (id, device, device_name, device_memory_bytes, queues, video_formats, concurrency, batching, loaded_models, started_at, heartbeat_at)
+            VALUES ({Id}, {executor.DeviceName}, {name}, {memory}, {queues}, {videoFormats}, {o.Concurrency}, {o.Batching.Enabled}, {loaded}::jsonb, {startedAt}, {now})
             ON CONFLICT (id) DO UPDATE SET device_name = EXCLUDED.device_name, device_memory_bytes = EXCLUDED.device_memory_bytes,
               loaded_models = EXCLUDED.loaded_models, heartbeat_at = EXCLUDED.heartbeat_at
             """, ct);

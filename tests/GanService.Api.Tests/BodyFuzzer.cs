@@ -25,6 +25,25 @@ public sealed class BodyFuzzer(IReadOnlyDictionary<string, string> valid, IReadO
             ["webhookEvents"] = ["[\"start\",\"progress\",\"completed\"]", "[\"COMPLETED\"]", "[]", "[\"completed\",\"completed\"]"],
         });
 
+    /// <summary>POST /v1/videos: a short clip of the video model; edges include latent walks and the wrong kinds of model.</summary>
+    public static readonly BodyFuzzer Videos = new(
+        new Dictionary<string, string>
+        {
+            ["model"] = "\"vgan-moving-fashion\"", ["seed"] = "4", ["frames"] = "4", ["format"] = "\"gif\"", ["fps"] = "8",
+            ["fromSeed"] = "null", ["toSeed"] = "null", ["label"] = "null",
+            ["webhook"] = "\"http://127.0.0.1:9/hook\"", ["webhookEvents"] = "[\"completed\"]",
+        },
+        new Dictionary<string, string[]>
+        {
+            ["model"] = ["\"dcgan-fashion\"", "\"caae-faces\"", "\"VGAN-MOVING-FASHION\"", "null"],
+            ["frames"] = ["2", "16", "17", "0", "-1", "null"],
+            ["format"] = ["\"webp\"", "\"GIF\"", "\"avi\"", "null"],
+            ["fps"] = ["1", "60", "61", "0"],
+            ["fromSeed"] = ["1", "-9223372036854775808"],
+            ["toSeed"] = ["2", "9223372036854775807"],
+            ["label"] = ["\"bag\"", "\"hat\""],
+        });
+
     /// <summary>POST /v1/trainings, a run small enough to cancel at once.</summary>
     public static readonly BodyFuzzer Trainings = new(
         new Dictionary<string, string>

@@ -122,12 +122,15 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
         Assert.Equal("healthy", ready.GetProperty("status").GetString());
         Assert.Equal("healthy", ready.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
 
-        // The worker reports its device, and warmed the default models at start (generation's and aging's).
-        Assert.Contains("Warmed 2 default model", host.Logs(int.MaxValue));
+        // The worker reports its device, and warmed the default models at start (generation, aging and video).
+        Assert.Contains("Warmed 3 default model", host.Logs(int.MaxValue));
         var worker = ready.GetProperty("checks").GetProperty("workers").GetProperty("data").GetProperty("workers")[0];
         Assert.Equal("cpu", worker.GetProperty("device").GetString());
         Assert.StartsWith("cpu (1 torch threads", worker.GetProperty("deviceName").GetString());
         Assert.True(worker.GetProperty("deviceMemoryBytes").GetInt64() > 0);
+        // ./test.sh installs ffmpeg, so this worker writes mp4 besides gif and webp, and takes the video queue.
+        Assert.Equal(["gif", "webp", "mp4"], worker.GetProperty("videoFormats").EnumerateArray().Select(f => f.GetString()));
+        Assert.Contains("video", worker.GetProperty("queues").EnumerateArray().Select(q => q.GetString()));
         Assert.Contains(worker.GetProperty("loadedModels").EnumerateArray(), m => m.GetProperty("model").GetString() == "dcgan-fashion");
         Assert.Contains(worker.GetProperty("loadedModels").EnumerateArray(), m => m.GetProperty("model").GetString() == "caae-faces");
     }

@@ -83,7 +83,7 @@ public sealed class WorkersHealthCheck(GanDbContext db) : IHealthCheck
             ["workers"] = workers.Select(w => new
             {
                 id = w.Id, device = w.Device, deviceName = w.DeviceName, deviceMemoryBytes = w.DeviceMemoryBytes,
-                queues = w.Queues, concurrency = w.Concurrency, batching = w.Batching,
+                queues = w.Queues, videoFormats = w.VideoFormats, concurrency = w.Concurrency, batching = w.Batching,
                 loadedModels = JsonDocument.Parse(w.LoadedModels).RootElement.Clone(),
                 startedAt = w.StartedAt, heartbeatAt = w.HeartbeatAt,
             }).ToList(),

@@ -53,6 +53,7 @@ public sealed record JobDto(
 /// <param name="Label">The class the image was conditioned on; for an aging job the gender the face was drawn with,
 /// or <c>strip</c> for the strip of all ages.</param>
 /// <param name="AgeGroup">For an aging job: the age group this face is drawn at (absent on the strip).</param>
+/// <param name="Frames">For a video (or mask video): its number of frames.</param>
 public sealed record OutputDto(
     string Url,
     string ContentType,
@@ -60,7 +61,8 @@ public sealed record OutputDto(
     int Height,
     long Seed,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Label,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AgeGroup = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? AgeGroup = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Frames = null);
 
 /// <param name="QueueMs">From acceptance to the first start on a worker.</param>
 /// <param name="RunMs">Time on the worker, model to stored files.</param>

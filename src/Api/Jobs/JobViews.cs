@@ -23,7 +23,7 @@ public sealed class JobViews(GanDbContext db, BlobLinks links, IOptions<ApiOptio
         var baseUrl = BaseUrl();
         // Expired outputs have no files left to link to; the job says when they went (ExpiredAt).
         var outputs = JobBlobs.Links(job, links, baseUrl)
-            .Select(l => new OutputDto(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label, l.Output.AgeGroup))
+            .Select(l => new OutputDto(l.Url, l.Output.ContentType, l.Output.Width, l.Output.Height, l.Output.Seed, l.Output.Label, l.Output.AgeGroup, l.Output.Frames))
             .ToList();
         return new JobDto(
             job.Id, job.Kind, job.Status, job.Model, job.ModelVersion,

@@ -58,6 +58,8 @@ public sealed class JobOutput
     public string? Label { get; set; }
     /// <summary>For an aging job: the age group this output shows (null for the strip of all of them).</summary>
     public string? AgeGroup { get; set; }
+    /// <summary>For a video or mask video: its number of frames (null for still images).</summary>
+    public int? Frames { get; set; }
     public long Bytes { get; set; }
     /// <summary>sha256 of the bytes, hex; served as the ETag.</summary>
     public required string Sha256 { get; set; }

@@ -58,6 +58,8 @@ public sealed class WorkerRecord
     public required string DeviceName { get; set; }
     public long? DeviceMemoryBytes { get; set; }
     public string[] Queues { get; set; } = [];
+    /// <summary>Video formats this worker can write (gif and webp always; mp4 when it has ffmpeg).</summary>
+    public string[] VideoFormats { get; set; } = [];
     public int Concurrency { get; set; }
     public bool Batching { get; set; }
     /// <summary>Model versions loaded in this worker (jsonb: [{model, version}]).</summary>

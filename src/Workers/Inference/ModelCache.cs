@@ -1,6 +1,7 @@
 using GanService.Core.Data;
 using GanService.Models;
 using GanService.Models.Caae;
+using GanService.Models.VideoGan;
 using Microsoft.Extensions.Options;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,7 +9,7 @@ using static TorchSharp.torch;
 namespace GanService.Workers.Inference;
 
 /// <summary>
-/// Models (generators, CAAEs) loaded once per process, keyed by model version, checked against the version's sha256, kept within
+/// Models (generators, CAAEs, video GANs) loaded once per process, keyed by model version, checked against the version's sha256, kept within
 /// <see cref="WorkerOptions.ModelCacheMegabytes"/> of parameters and buffers: the least recently used model is
 /// unloaded first (never the one being loaded). Used only on the device thread, so it needs no locking.
 /// </summary>
@@ -44,10 +45,15 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
     public CaaeModel Caae(ModelVersion version, Device device) =>
         Get(version, device, () => CaaeModel.Load(version.Config, version.WeightsPath));
 
-    /// <summary>Loads the version as its family is served (a CAAE, or a generator). Call on the device thread.</summary>
+    /// <summary>The version's two-stream video generator. Call on the device thread.</summary>
+    public VideoGanGenerator VideoGan(ModelVersion version, Device device) =>
+        Get(version, device, () => VideoGanGenerator.Load(version.Config, version.WeightsPath));
+
+    /// <summary>Loads the version as its family is served (a CAAE, a video GAN, or an image generator). Call on the device thread.</summary>
     public void Warm(ModelVersion version, string family, Device device)
     {
         if (family == "caae") Caae(version, device);
+        else if (family == "vgan") VideoGan(version, device);
         else Generator(version, family, device);
     }
 

@@ -26,6 +26,7 @@ public abstract class InferenceJob(
     protected GanDbContext Db => db;
     protected InferenceExecutor Executor => executor;
     protected IBlobStore Blobs => blobs;
+    protected WorkerOptions Options => options.Value;
 
     /// <summary>The outputs of a run, and the images in the forward pass that made them (when batched).</summary>
     protected sealed record Produced(IReadOnlyList<JobOutput> Outputs, int? BatchImages);
@@ -127,17 +128,21 @@ public abstract class InferenceJob(
 
     /// <summary>Encodes 8-bit HWC <paramref name="pixels"/> as <paramref name="format"/>, stores it as the job's file
     /// <c>{index}.{format}</c> and describes it. Runs on the thread pool (several at once while the device computes).</summary>
-    protected async Task<JobOutput> StoreAsync(Guid jobId, int index, byte[] pixels, int width, int height, int channels, string format, long seed,
-        string? label, string? ageGroup, CancellationToken ct)
+    protected Task<JobOutput> StoreAsync(Guid jobId, int index, byte[] pixels, int width, int height, int channels, string format, long seed,
+        string? label, string? ageGroup, CancellationToken ct) =>
+        StoreFileAsync(jobId, index, ImageEncoder.Encode(pixels, width, height, channels, format), format, ImageFormats.ContentTypes[format],
+            width, height, seed, label, ageGroup, null, ct);
+
+    /// <summary>Stores encoded <paramref name="bytes"/> as the job's file <c>{index}.{extension}</c> and describes it.</summary>
+    protected async Task<JobOutput> StoreFileAsync(Guid jobId, int index, byte[] bytes, string extension, string contentType, int width, int height,
+        long seed, string? label, string? ageGroup, int? frames, CancellationToken ct)
     {
-        var bytes = ImageEncoder.Encode(pixels, width, height, channels, format);
-        var key = JobBlobs.Key(jobId, $"{index}.{format}");
-        var contentType = ImageFormats.ContentTypes[format];
+        var key = JobBlobs.Key(jobId, $"{index}.{extension}");
         await blobs.PutAsync(key, bytes, contentType, ct);
         return new JobOutput
         {
             Id = Guid.NewGuid(), JobId = jobId, Index = index, BlobKey = key, ContentType = contentType,
-            Width = width, Height = height, Seed = seed, Label = label, AgeGroup = ageGroup,
+            Width = width, Height = height, Seed = seed, Label = label, AgeGroup = ageGroup, Frames = frames,
             Bytes = bytes.Length, Sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes)),
         };
     }

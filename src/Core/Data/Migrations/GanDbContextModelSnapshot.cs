@@ -244,6 +244,10 @@ namespace GanService.Core.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("content_type");
 
+                    b.Property<int?>("Frames")
+                        .HasColumnType("integer")
+                        .HasColumnName("frames");
+
                     b.Property<int>("Height")
                         .HasColumnType("integer")
                         .HasColumnName("height");
@@ -547,6 +551,11 @@ namespace GanService.Core.Data.Migrations
                     b.Property<DateTimeOffset>("StartedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("started_at");
+
+                    b.PrimitiveCollection<string[]>("VideoFormats")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("video_formats");
 
                     b.HasKey("Id")
                         .HasName("pk_workers");

@@ -1,0 +1,123 @@
+using GanService.Models.Dcgan;
+using GanService.Models.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace GanService.Models.VideoGan;
+
+/// <param name="DiscriminatorLearningRate">D's Adam rate; null means <see cref="LearningRate"/> (the paper).</param>
+/// <param name="RealLabel">Target for real clips in D's loss: 1, or e.g. 0.9 for one-sided label smoothing.</param>
+public sealed record VideoGanTrainOptions(int BatchSize = 32, double LearningRate = 2e-4, double Beta1 = 0.5, double Beta2 = 0.999, long Seed = 1,
+    double? DiscriminatorLearningRate = null, double RealLabel = 1.0);
+
+/// <summary>Where a VGAN training run is, as saved in a checkpoint's <c>state.json</c>.</summary>
+public sealed record VideoGanTrainState(long Step, VideoGanConfig Config, VideoGanTrainOptions Options, long SkippedUpdates);
+
+/// <summary>A step's report: both players' losses, the mean mask value and the share of real clips D calls real.</summary>
+public sealed record VideoGanProgress(long Step, double LossD, double LossG, double MaskMean, double RealAccuracy, long SkippedUpdates);
+
+/// <summary>
+/// Trains VGAN as the paper: Adam (2e-4, β1 0.5), D on real clips vs generated ones (binary cross-entropy on logits),
+/// G on the non-saturating loss plus λ·mean|mask| (<see cref="VideoGanConfig.MaskSparsity"/>), which pushes the
+/// foreground stream to draw only what moves. z of step k comes from a generator seeded with (Seed, k); the caller
+/// draws step k's real clips the same way (<see cref="Data.MovingFashion.Clips"/> from clip k·batch), so a run that
+/// resumes from a checkpoint continues exactly.
+/// </summary>
+public sealed class VideoGanTrainer : IDisposable
+{
+    private readonly Adam optG, optD;
+    private readonly Device device;
+
+    public VideoGanConfig Config { get; }
+    public VideoGanTrainOptions Options { get; }
+    public VideoGanGenerator G { get; }
+    public VideoGanDiscriminator D { get; }
+    public long Step { get; private set; }
+    public long SkippedUpdates { get; private set; }
+
+    public VideoGanTrainer(VideoGanConfig config, VideoGanTrainOptions options, Device? device = null)
+    {
+        config.Validate();
+        Config = config;
+        Options = options;
+        this.device = device ?? CPU;
+        manual_seed(options.Seed);
+        G = new VideoGanGenerator(config);
+        D = new VideoGanDiscriminator(config);
+        G.to(this.device);
+        D.to(this.device);
+        optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, options.Beta2);
+        optD = optim.Adam(D.parameters(), options.DiscriminatorLearningRate ?? options.LearningRate, options.Beta1, options.Beta2);
+    }
+
+    /// <summary>One step on real clips [N, 3, T, S, S] in [−1, 1].</summary>
+    public VideoGanProgress TrainStep(Tensor real)
+    {
+        using var gen = new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_003 + Step)));
+        G.train();
+        D.train();
+        using var scope = NewDisposeScope();
+        var x = real.to(device);
+        var z = randn([x.shape[0], Config.LatentDim], generator: gen).to(device);
+        using var fake = G.forward(z);
+
+        optD.zero_grad();
+        var realLogits = D.forward(x);
+        var lossD = DcganLoss.Discriminator(realLogits, D.forward(fake.Video.detach()), Options.RealLabel);
+        lossD.backward();
+        Update(optD, lossD, D);
+
+        optG.zero_grad();
+        var maskMean = fake.Mask.mean();
+        var lossG = DcganLoss.Generator(D.forward(fake.Video)) + Config.MaskSparsity * maskMean;
+        lossG.backward();
+        Update(optG, lossG, G);
+
+        Step++;
+        return new VideoGanProgress(Step, lossD.item<float>(), lossG.item<float>(), maskMean.item<float>(),
+            realLogits.gt(0).to(ScalarType.Float32).mean().item<float>(), SkippedUpdates);
+    }
+
+    private void Update(optim.Optimizer optimizer, Tensor loss, nn.Module module)
+    {
+        if (Gradients.AllFinite(loss.item<float>(), module)) optimizer.step();
+        else SkippedUpdates++;
+    }
+
+    /// <summary>Writes G, D, both optimizers and the step to a new checkpoint folder under <paramref name="root"/>.</summary>
+    public string SaveCheckpoint(string root)
+    {
+        var dir = Checkpoints.Begin(root, Step);
+        Weights.Save(G, Path.Combine(dir, "generator.safetensors"));
+        Weights.Save(D, Path.Combine(dir, "discriminator.safetensors"));
+        optG.save_state_dict(Path.Combine(dir, "optimizer_g.bin"));
+        optD.save_state_dict(Path.Combine(dir, "optimizer_d.bin"));
+        Checkpoints.WriteState(dir, new VideoGanTrainState(Step, Config, Options, SkippedUpdates));
+        Checkpoints.Commit(root, dir);
+        return dir;
+    }
+
+    /// <summary>A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none.</summary>
+    public static VideoGanTrainer? Resume(string root, Device? device = null)
+    {
+        if (Checkpoints.LatestState<VideoGanTrainState>(root) is not { } latest) return null;
+        var (dir, state) = latest;
+        var trainer = new VideoGanTrainer(state.Config, state.Options, device);
+        Weights.Load(trainer.G, Path.Combine(dir, "generator.safetensors"));
+        Weights.Load(trainer.D, Path.Combine(dir, "discriminator.safetensors"));
+        trainer.optG.load_state_dict(Path.Combine(dir, "optimizer_g.bin"));
+        trainer.optD.load_state_dict(Path.Combine(dir, "optimizer_d.bin"));
+        trainer.Step = state.Step;
+        trainer.SkippedUpdates = state.SkippedUpdates;
+        return trainer;
+    }
+
+    public void Dispose()
+    {
+        optG.Dispose();
+        optD.Dispose();
+        G.Dispose();
+        D.Dispose();
+    }
+}

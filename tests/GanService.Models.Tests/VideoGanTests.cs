@@ -1,0 +1,132 @@
+using GanService.Models.Data;
+using GanService.Models.Dcgan;
+using GanService.Models.VideoGan;
+using static TorchSharp.torch;
+
+namespace GanService.Models.Tests;
+
+public sealed class VideoGanTests : IDisposable
+{
+    private readonly string root = Path.Combine(Path.GetTempPath(), "vgan-tests-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public void Dispose()
+    {
+        if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+    }
+
+    private static readonly VideoGanConfig Tiny = new(Frames: 4, ImageSize: 16, Ngf: 8, Ndf: 8);
+
+    [Fact]
+    public void The_video_is_the_mask_blending_a_moving_foreground_over_a_static_background()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var g = new VideoGanGenerator(VideoGanConfig.Clips32);
+        g.eval();
+        using var parts = g.forward(randn([2, 100]));
+        Assert.Equal([2L, 3, 16, 32, 32], parts.Video.shape);
+        Assert.Equal([2L, 3, 32, 32], parts.Background.shape);
+        Assert.Equal([2L, 1, 16, 32, 32], parts.Mask.shape);
+        Assert.True(parts.Mask.min().item<float>() >= 0 && parts.Mask.max().item<float>() <= 1);
+        var expected = parts.Mask * parts.Foreground + (1 - parts.Mask) * parts.Background.unsqueeze(2);
+        Assert.True(parts.Video.allclose(expected, rtol: 0, atol: 1e-6));
+        // The foreground stream varies over time even untrained; the background has no time axis at all.
+        Assert.True(parts.Foreground.narrow(2, 0, 1).sub(parts.Foreground.narrow(2, 15, 1)).abs().max().item<float>() > 0);
+    }
+
+    [Fact]
+    public void The_papers_shape_32_frames_of_64_pixels_builds_and_its_discriminator_judges_it()
+    {
+        using var scope = NewDisposeScope();
+        var config = VideoGanConfig.Paper with { Ngf = 4, Ndf = 4 };
+        using var g = new VideoGanGenerator(config);
+        using var d = new VideoGanDiscriminator(config);
+        using var parts = g.forward(randn([1, 100]));
+        Assert.Equal([1L, 3, 32, 64, 64], parts.Video.shape);
+        Assert.Equal([1L], d.forward(parts.Video).shape);
+        Assert.Throws<ArgumentException>(() => new VideoGanConfig(Frames: 12, ImageSize: 64).Validate());
+        Assert.Throws<ArgumentException>(() => new VideoGanConfig(Frames: 16, ImageSize: 48).Validate());
+    }
+
+    [Fact]
+    public void A_few_training_steps_teach_the_discriminator_and_the_mask_term_shrinks_the_mask()
+    {
+        using var scope = NewDisposeScope();
+        var data = Data();
+        using var trainer = new VideoGanTrainer(Tiny with { MaskSparsity = 5 }, new VideoGanTrainOptions(BatchSize: 8, Seed: 2));
+        var first = trainer.TrainStep(data.Clips(1, 8).Clips);
+        VideoGanProgress last = first;
+        for (int i = 1; i < 12; i++) last = trainer.TrainStep(data.Clips(1, 8, i * 8).Clips);
+        Assert.Equal(12, trainer.Step);
+        Assert.True(last.LossD < first.LossD, $"D loss {first.LossD:F3} → {last.LossD:F3}");
+        Assert.True(last.MaskMean < first.MaskMean, $"mask mean {first.MaskMean:F3} → {last.MaskMean:F3} with a strong sparsity term");
+    }
+
+    [Fact]
+    public void Training_resumed_from_a_checkpoint_continues_exactly()
+    {
+        using var scope = NewDisposeScope();
+        var data = Data();
+        var options = new VideoGanTrainOptions(BatchSize: 4, Seed: 5);
+        var checkpoints = Path.Combine(root, "checkpoints");
+        Assert.Null(VideoGanTrainer.Resume(checkpoints));
+        using var straight = new VideoGanTrainer(Tiny, options);
+        for (int i = 0; i < 2; i++) straight.TrainStep(data.Clips(1, 4, i * 4).Clips);
+        straight.SaveCheckpoint(checkpoints);
+        for (int i = 2; i < 4; i++) straight.TrainStep(data.Clips(1, 4, i * 4).Clips);
+        using var resumed = VideoGanTrainer.Resume(checkpoints)!;
+        Assert.Equal(2, resumed.Step);
+        for (int i = 2; i < 4; i++) resumed.TrainStep(data.Clips(1, 4, i * 4).Clips);
+        foreach (var (key, value) in straight.G.state_dict())
+            Assert.True(value.equal(resumed.G.state_dict()[key]).all().item<bool>(), $"G {key} differs after resuming");
+        foreach (var (key, value) in straight.D.state_dict())
+            Assert.True(value.equal(resumed.D.state_dict()[key]).all().item<bool>(), $"D {key} differs after resuming");
+    }
+
+    [Fact]
+    public void Moving_fashion_clips_are_reproducible_move_and_keep_a_static_background()
+    {
+        using var scope = NewDisposeScope();
+        var data = new MovingFashion(FashionMnist.Load(TestData.FashionMnistDirectory, train: false, limit: 200).Images,
+            FashionMnist.Load(TestData.FashionMnistDirectory, train: false, limit: 200).Labels, 16, 32);
+        var (a, labelsA, kindsA) = data.Clips(9, 6);
+        var (b, _, _) = data.Clips(9, 3, first: 3);
+        var (other, _, _) = data.Clips(10, 6);
+        Assert.Equal([6L, 3, 16, 32, 32], a.shape);
+        Assert.True(a.narrow(0, 3, 3).equal(b).all().item<bool>(), "clip i depends only on (seed, i)");
+        Assert.False(a.equal(other).all().item<bool>());
+        Assert.True(a.min().item<float>() >= -1 && a.max().item<float>() <= 1);
+        Assert.True(labelsA.max().item<long>() < 10 && kindsA.max().item<long>() < MovingFashion.Backgrounds.Count);
+        for (int c = 0; c < 6; c++)
+        {
+            var clip = a[c];
+            var change = clip.narrow(1, 1, 15).sub(clip.narrow(1, 0, 15)).abs().sum([0L]);   // [15, 32, 32]
+            // Something moves between most frames, and most pixels never change: only the item moves.
+            Assert.True(change.sum([1, 2]).gt(0).sum().item<long>() >= 12, $"clip {c} barely moves");
+            Assert.True(change.sum([0L]).eq(0).to(ScalarType.Float32).mean().item<float>() > 0.3, $"clip {c}'s background is not static");
+        }
+    }
+
+    [Fact]
+    public void A_spherical_walk_starts_and_ends_exactly_at_its_latents_and_keeps_their_length()
+    {
+        using var scope = NewDisposeScope();
+        var ends = Latents.ForSeeds([1, 2], 100);
+        var walk = Latents.Slerp(ends.narrow(0, 0, 1), ends.narrow(0, 1, 1), 9);
+        Assert.Equal([9L, 100], walk.shape);
+        Assert.True(walk[0].equal(ends[0]).all().item<bool>());
+        Assert.True(walk[8].equal(ends[1]).all().item<bool>());
+        // The middle of a straight line between two Gaussian draws is ~1/√2 as long; the great circle is not.
+        double na = ends[0].norm().item<float>(), nb = ends[1].norm().item<float>(), mid = walk[4].norm().item<float>();
+        double straight = ends.mean([0]).norm().item<float>();
+        Assert.True(mid > Math.Min(na, nb) * 0.95, $"|mid| {mid:F2}, ends {na:F2} {nb:F2}");
+        Assert.True(straight < mid * 0.85, $"straight midpoint {straight:F2} vs spherical {mid:F2}");
+        Assert.Throws<ArgumentException>(() => Latents.Slerp(ends.narrow(0, 0, 1), ends.narrow(0, 1, 1), 1));
+    }
+
+    private static MovingFashion Data()
+    {
+        var (images, labels) = FashionMnist.Load(TestData.FashionMnistDirectory, train: false, limit: 100);
+        return new MovingFashion(images, labels, Tiny.Frames, Tiny.ImageSize);
+    }
+}
