@@ -26,6 +26,7 @@ public static class Extensions
         services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
             .Validate(o => o.Concurrency is > 0 and <= 256, "Worker:Concurrency must be 1..256.")
             .Validate(o => o.MaxAttempts is > 0 and <= 20, "Worker:MaxAttempts must be 1..20.")
+            .Validate(o => o.InferenceQueues() is not null, $"Worker:Queues may name only {string.Join(", ", Queues.Inference)}.")
             .Validate(o => o.Batching.Validate() is null, "Worker:Batching sizes must be 1..4096 and delays 0..10000 ms.")
             .ValidateOnStart();
         services.AddSingleton<InferenceExecutor>();
@@ -50,7 +51,7 @@ public static class Extensions
         services.AddHangfireServer((sp, o) =>
         {
             var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;
-            o.Queues = Queues.Inference;
+            o.Queues = worker.InferenceQueues() ?? Queues.Inference;
             o.WorkerCount = worker.Concurrency;
             o.ServerName = WorkerPresence.Id;
             o.ShutdownTimeout = TimeSpan.FromSeconds(worker.ShutdownGraceSeconds + 10);

@@ -41,6 +41,20 @@ public sealed class WorkerOptions
     /// </summary>
     public int OrphanSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// The inference queues this worker takes jobs from, comma-separated, most urgent first: any of generation, aging,
+    /// video. Empty means all of them. A worker per family (e.g. one only for video on the big GPU) is this setting.
+    /// </summary>
+    public string Queues { get; set; } = "";
+
+    /// <summary>The queues <see cref="Queues"/> names, or every inference queue; null when it names an unknown one.</summary>
+    public string[]? InferenceQueues()
+    {
+        var named = Queues.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(q => q.ToLowerInvariant()).Distinct().ToArray();
+        if (named.Length == 0) return Core.Jobs.Queues.Inference;
+        return named.All(q => Core.Jobs.Queues.Inference.Contains(q)) ? named : null;
+    }
+
     /// <summary>Port of this worker's Prometheus scrape endpoint (<c>http://host:port/metrics</c>); 0 = none.</summary>
     public int MetricsPort { get; set; } = 0;
 

@@ -58,8 +58,10 @@ public sealed class WorkerPresence(
         {
             using var scope = scopes.CreateScope();
             var db = scope.ServiceProvider.GetRequiredService<GanDbContext>();
+            // The default model of each kind this worker's queues take (an inference queue is named as its kind).
+            string[] kinds = options.Value.InferenceQueues() ?? Queues.Inference;
             var versions = await db.Models.AsNoTracking()
-                .Where(m => m.IsDefault && (m.Kind == JobKinds.Generation || m.Kind == JobKinds.Aging || m.Kind == JobKinds.Video) && m.CurrentVersionId != null)
+                .Where(m => m.IsDefault && kinds.Contains(m.Kind) && m.CurrentVersionId != null)
                 .Join(db.ModelVersions.AsNoTracking(), m => m.CurrentVersionId, v => v.Id, (m, v) => new { Version = v, m.Family })
                 .ToListAsync(ct);
             var clock = Stopwatch.StartNew();
@@ -80,7 +82,8 @@ public sealed class WorkerPresence(
         var loaded = JsonSerializer.Serialize(cache.Loaded.Select(l => new { model = l.Model, version = l.Version }));
         var now = DateTimeOffset.UtcNow;
         var o = options.Value;
-        string[] queues = o.TrainingConcurrency > 0 ? [.. Queues.Inference, Queues.ForKind(JobKinds.Training)] : Queues.Inference;
+        string[] inference = o.InferenceQueues() ?? Queues.Inference;
+        string[] queues = o.TrainingConcurrency > 0 ? [.. inference, Queues.ForKind(JobKinds.Training)] : inference;
         string[] videoFormats = VideoEncoder.HasFfmpeg(o.FfmpegFolder) ? ["gif", "webp", "mp4"] : ["gif", "webp"];
         await db.Database.ExecuteSqlInterpolatedAsync($"""
             INSERT INTO workers (id, device, device_name, device_memory_bytes, queues, video_formats, concurrency, batching, loaded_models, started_at, heartbeat_at)

@@ -61,6 +61,48 @@ public sealed class FaultTests(FaultHost host)
     }
 
     [Fact]
+    public async Task Jobs_spread_across_workers_on_one_queue_none_runs_twice_and_a_worker_takes_only_its_queues()
+    {
+        // Two general workers and one that takes only video: each holds a job 300 ms after claiming it, so the
+        // general ones overlap and both get work.
+        var hold = new Dictionary<string, string> { ["Worker__HoldAfterClaimMs"] = "300", ["Worker__Concurrency"] = "2" };
+        var a = host.StartWorker(hold);
+        var b = host.StartWorker(hold);
+        var videoOnly = host.StartWorker(new Dictionary<string, string>(hold) { ["Worker__Queues"] = "video" });
+        var ids = new List<Guid>();
+        for (int i = 0; i < 24; i++)
+        {
+            var (response, job) = await host.Client.PostAsync("/v1/generations", $$"""{"count":1,"seed":{{900 + i}}}""");
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            ids.Add(Guid.Parse(job.GetProperty("id").GetString()!));
+        }
+        await ServiceHost.WaitUntilAsync(async () => (await Task.WhenAll(ids.Select(Status))).All(s => s == "succeeded"), Patience,
+            "the generations to finish", host.Logs);
+
+        var perWorker = new Dictionary<string, int>();
+        foreach (var id in ids)
+        {
+            Assert.Equal(1, await host.ScalarAsync<int>("SELECT attempts FROM jobs WHERE id = @id", ("id", id)));
+            Assert.Equal(1L, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = @id", ("id", id)));
+            // Started in exactly one worker's log: no job ran twice.
+            Assert.Equal(1, new[] { a, b, videoOnly }.Count(w => w.Log().Contains($"Job {id} started")));
+            string worker = (await host.ScalarAsync<string>("SELECT worker FROM jobs WHERE id = @id", ("id", id)))!;
+            perWorker[worker] = perWorker.GetValueOrDefault(worker) + 1;
+        }
+        Assert.True(perWorker.Count == 2 && perWorker.Values.All(n => n >= 4), "jobs per worker: " + string.Join(", ", perWorker.Select(p => $"{p.Key} {p.Value}")));
+        Assert.DoesNotContain(ids, id => videoOnly.Log().Contains($"Job {id} started"));
+        Assert.Contains("Warmed 1 default model", videoOnly.Log());
+
+        // With the general workers gone, the video-only worker runs a video.
+        a.Stop(TimeSpan.FromSeconds(30));
+        b.Stop(TimeSpan.FromSeconds(30));
+        var (_, video) = await host.Client.PostAsync("/v1/videos", """{"seed":1,"frames":4}""", ("Prefer", "wait=30"));
+        Assert.Equal("succeeded", video.GetProperty("status").GetString());
+        Assert.Contains($"Job {video.GetProperty("id").GetString()} started", videoOnly.Log());
+        videoOnly.Stop(TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task A_worker_sent_sigterm_stops_taking_jobs_finishes_the_ones_it_holds_and_leaves_the_rest_to_another()
     {
         // Two Hangfire threads, each holding its job 4 s after the claim: the SIGTERM lands while both are held.

@@ -97,6 +97,20 @@ public sealed partial class MetricsTests(ServiceHost host)
     private static partial Regex MetricName();
 
     [Fact]
+    public async Task The_autoscalers_queue_query_runs_on_the_jobs_table_and_agrees_with_the_active_jobs_gauge()
+    {
+        var keda = await File.ReadAllTextAsync(Path.Combine(ServiceHost.RepoRoot, "deploy", "k8s", "keda.yaml"));
+        var query = Regex.Match(keda, @"query: ""([^""]+)""").Groups[1].Value;
+        Assert.StartsWith("SELECT count(*) FROM jobs", query);
+        long fromQuery = await host.ScalarAsync<long>(query);
+        var scrape = await ScrapeAsync("/metrics");
+        double fromGauge = new[] { "generation", "aging", "video" }
+            .Sum(kind => (Sample(scrape, "ganservice_jobs_active", ("kind", kind), ("status", "queued")) ?? 0)
+                       + (Sample(scrape, "ganservice_jobs_active", ("kind", kind), ("status", "running")) ?? 0));
+        Assert.Equal(fromGauge, fromQuery);
+    }
+
+    [Fact]
     public async Task The_scrape_endpoint_needs_no_key_and_is_not_in_the_api_document()
     {
         Assert.Contains("# TYPE ganservice_queue_depth gauge", await ScrapeAsync("/metrics"));

@@ -10,9 +10,10 @@ namespace GanService.Workers.Inference;
 /// model cache read at each scrape. Prometheus scrapes <c>http://{Worker:MetricsHost}:{Worker:MetricsPort}/metrics</c>
 /// when the port is set.
 /// </summary>
-public sealed class WorkerMetrics(ModelCache cache) : IHostedService
+public sealed class WorkerMetrics(ModelCache cache, InferenceExecutor executor, ILogger<WorkerMetrics> log) : IHostedService
 {
     private readonly List<object> instruments = [];
+    private (DateTime At, long Used, long Total)? gpu;
 
     public static void AddWorkerTelemetry(IServiceCollection services, IConfiguration configuration)
     {
@@ -31,7 +32,32 @@ public sealed class WorkerMetrics(ModelCache cache) : IHostedService
         instruments.Add(Telemetry.Meter.CreateObservableCounter("ganservice.model_cache.misses", () => cache.Stats.Misses, "{lookup}", "Model lookups that loaded weights."));
         instruments.Add(Telemetry.Meter.CreateObservableCounter("ganservice.model_cache.evictions", () => cache.Stats.Evictions, "{model}", "Models unloaded to stay within the budget."));
         instruments.Add(Telemetry.Meter.CreateObservableGauge("ganservice.model_cache.loaded", () => cache.LoadedBytes, "By", "Parameters and buffers of the loaded models."));
+        if (executor.Device.type == TorchSharp.DeviceType.CUDA)
+        {
+            instruments.Add(Telemetry.Meter.CreateObservableGauge("ganservice.gpu.memory.used", () => Gpu()?.Used ?? 0, "By", "GPU memory in use (nvidia-smi), all processes."));
+            instruments.Add(Telemetry.Meter.CreateObservableGauge("ganservice.gpu.memory.total", () => Gpu()?.Total ?? 0, "By", "GPU memory (nvidia-smi)."));
+        }
         return Task.CompletedTask;
+    }
+
+    /// <summary>The worker's GPU memory from nvidia-smi, read at most every 5 s (a scrape asks for both gauges).</summary>
+    private (DateTime At, long Used, long Total)? Gpu()
+    {
+        if (gpu is { } cached && DateTime.UtcNow - cached.At < TimeSpan.FromSeconds(5)) return cached;
+        try
+        {
+            var psi = new System.Diagnostics.ProcessStartInfo("nvidia-smi", $"--query-gpu=memory.used,memory.total --format=csv,noheader,nounits -i {executor.Device.index}")
+                { RedirectStandardOutput = true };
+            using var smi = System.Diagnostics.Process.Start(psi)!;
+            var parts = smi.StandardOutput.ReadToEnd().Trim().Split(',', StringSplitOptions.TrimEntries);
+            smi.WaitForExit(5000);
+            gpu = (DateTime.UtcNow, long.Parse(parts[0]) * 1048576, long.Parse(parts[1]) * 1048576);
+        }
+        catch (Exception e)
+        {
+            log.LogDebug("nvidia-smi gave no memory figures: {Message}", e.Message);
+        }
+        return gpu;
     }
 
     public Task StopAsync(CancellationToken ct) => Task.CompletedTask;
