@@ -53,6 +53,9 @@ public sealed class VideosTests(ServiceHost host)
     {
         var job = await VideoAsync("""{"seed":7,"format":"webp"}""");
         Assert.Equal("vgan-moving-fashion", job.GetProperty("model").GetString());
+        // The input as the job stores it: what was asked, with its defaults, and nothing internal.
+        Assert.Equal(["format", "fps", "frames", "fromSeed", "label", "seed", "toSeed"],
+            job.GetProperty("input").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
         var outputs = job.GetProperty("outputs").EnumerateArray().ToList();
         Assert.Equal(["video", "background", "mask"], outputs.Select(o => o.GetProperty("label").GetString()));
         Assert.Equal(["image/webp", "image/png", "image/webp"], outputs.Select(o => o.GetProperty("contentType").GetString()));

@@ -12,6 +12,7 @@ namespace GanService.Core.Jobs;
 /// <param name="Label">For a walk on a class-conditional model: the class every frame shows.</param>
 public sealed record VideoInput(int Frames, string Format, int Fps, long? Seed, long? FromSeed, long? ToSeed, string? Label)
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public bool IsWalk => FromSeed is not null;
 }
 
