@@ -117,9 +117,11 @@ public sealed class TrainingsTests(ServiceHost host)
         Assert.Equal(step, later.GetProperty("detail").GetProperty("step").GetInt64());
         Assert.Equal(0, await host.ScalarAsync<long>("SELECT count(*) FROM models WHERE name = @n", ("n", name)));
 
-        // Its webhook heard the start, at least one progress event, and the end (canceled).
-        await ServiceHost.WaitUntilAsync(() => Task.FromResult(receiver.On("/training").Any(r => r.Body.Contains("\"job.completed\""))),
-            TimeSpan.FromSeconds(30), "the completed delivery");
+        // Its webhook heard the start, at least one progress event, and the end (canceled). Deliveries are unordered
+        // (README, Webhooks): a progress event may arrive after the completed one, so wait for both.
+        await ServiceHost.WaitUntilAsync(() => Task.FromResult(receiver.On("/training").Any(r => r.Body.Contains("\"job.completed\""))
+                && receiver.On("/training").Any(r => r.Body.Contains("\"job.progress\""))),
+            TimeSpan.FromSeconds(30), "the completed and a progress delivery");
         var kinds = receiver.On("/training").Select(r => JsonDocument.Parse(r.Body).RootElement).ToList();
         Assert.Single(kinds, k => k.GetProperty("type").GetString() == "job.start");
         Assert.Contains(kinds, k => k.GetProperty("type").GetString() == "job.progress" && k.GetProperty("data").GetProperty("progress").GetDouble() > 0);
