@@ -29,16 +29,7 @@ public sealed class VideoGanDiscriminator : Module<Tensor, Tensor>
         main = Sequential(layers);
         adv = Linear((c + (config.MinibatchStddev ? 1 : 0)) * config.FirstFrames * 16, 1);
         RegisterComponents();
-        using var _ = no_grad();
-        foreach (var (_, m) in named_modules())
-        {
-            switch (m)
-            {
-                case Conv3d k: init.normal_(k.weight!, 0, 0.02); break;
-                case Linear l: init.normal_(l.weight!, 0, 0.02); break;
-                case BatchNorm3d n: init.normal_(n.weight!, 1, 0.02); init.zeros_(n.bias!); break;
-            }
-        }
+        Layers.Init.Dcgan(this);
     }
 
     /// <param name="video">[N, 3, Frames, ImageSize, ImageSize] in [−1, 1].</param>

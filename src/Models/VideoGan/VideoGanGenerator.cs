@@ -58,24 +58,7 @@ public sealed class VideoGanGenerator : Module<Tensor, VideoParts>
         fg_rgb = ConvTranspose3d(c, 3, 4, 2, 1);
         fg_mask = ConvTranspose3d(c, 1, 4, 2, 1);
         RegisterComponents();
-        Init();
-    }
-
-    /// <summary>DCGAN initialisation (N(0, 0.02) weights, BatchNorm N(1, 0.02)), as the paper's code.</summary>
-    private void Init()
-    {
-        using var _ = no_grad();
-        foreach (var (_, m) in named_modules())
-        {
-            switch (m)
-            {
-                case ConvTranspose2d t: init.normal_(t.weight!, 0, 0.02); break;
-                case ConvTranspose3d t: init.normal_(t.weight!, 0, 0.02); break;
-                case Linear l: init.normal_(l.weight!, 0, 0.02); break;
-                case BatchNorm2d n: init.normal_(n.weight!, 1, 0.02); init.zeros_(n.bias!); break;
-                case BatchNorm3d n: init.normal_(n.weight!, 1, 0.02); init.zeros_(n.bias!); break;
-            }
-        }
+        Layers.Init.Dcgan(this);   // N(0, 0.02) weights, BatchNorm N(1, 0.02), as the paper's code
     }
 
     /// <summary>Builds a generator from its config JSON and loads its safetensors weights, in inference mode.</summary>
