@@ -27,4 +27,12 @@ public sealed class ApiOptions
 
     /// <summary>Jobs a key may have queued (accepted, not started) at once; 0 = no cap.</summary>
     public int MaxQueuedJobsPerKey { get; set; } = 1000;
+
+    /// <summary>
+    /// Thread-pool threads created on demand without the pool's ramp-up delay. Hangfire's client enqueues with
+    /// synchronous database calls, so a burst of submissions blocks that many pool threads at once; with the default
+    /// minimum (one per core) the pool added threads about one a second and 32 concurrent first requests to a fresh
+    /// Api waited 8 s for their enqueue (bench/run-capacity.sh found it).
+    /// </summary>
+    public int MinThreads { get; set; } = 128;
 }

@@ -30,6 +30,7 @@ public static class Extensions
             .Validate(o => o.MaxBodyBytes > 0 && o.MaxWaitSeconds is >= 0 and <= 300, "Api limits out of range.")
             .Validate(o => o.RateLimitPerSecond is > 0 and <= 1_000_000 && o.RateLimitBurst is >= 1 and <= 1_000_000 && o.MaxQueuedJobsPerKey >= 0,
                 "Api:RateLimitPerSecond, Api:RateLimitBurst and Api:MaxQueuedJobsPerKey out of range.")
+            .Validate(o => o.MinThreads is >= 0 and <= 4096, "Api:MinThreads must be between 0 and 4096.")
             .ValidateOnStart();
 
         services.ConfigureHttpJsonOptions(o =>
@@ -54,7 +55,7 @@ public static class Extensions
         services.AddHttpContextAccessor();
 
         var queueOptions = configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
-        services.AddHangfire(c => c.UseGanStorage(configuration.PostgresConnectionString(), queueOptions));
+        services.AddHangfire(c => c.UseGanStorage(configuration.QueueConnectionString(), queueOptions));
         services.AddScoped<IJobQueue, HangfireJobQueue>();
         services.AddScoped<JobSubmitter>();
         services.AddScoped<JobReader>();
@@ -67,5 +68,14 @@ public static class Extensions
         services.AddGanHealthChecks(configuration);
         services.AddGanOpenApi();
         return builder;
+    }
+
+    /// <summary>Raises the thread pool's minimum to <see cref="ApiOptions.MinThreads"/> (never lowers it).</summary>
+    public static WebApplication RaiseThreadPoolMinimum(this WebApplication app)
+    {
+        int wanted = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.MinThreads;
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        if (wanted > workers) ThreadPool.SetMinThreads(wanted, io);
+        return app;
     }
 }

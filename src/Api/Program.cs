@@ -7,6 +7,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.AddApiLogging().AddApiServices();
 
 var app = builder.Build();
+app.RaiseThreadPoolMinimum();
 // Outermost, so that the logged status is the one sent: inside the exception handler it saw the exception and logged
 // 500 for what the handler answered with 503 (a database outage) or 4xx (a malformed body).
 app.UseSerilogRequestLogging();

@@ -15,6 +15,13 @@ public static class Extensions
         configuration.GetConnectionString("Postgres")
         ?? throw new InvalidOperationException("ConnectionStrings:Postgres (env ConnectionStrings__Postgres) is not set.");
 
+    /// <summary>
+    /// Where Hangfire keeps its queue: <c>ConnectionStrings:Queue</c> when set (a separate database or server, so queue
+    /// traffic and job results stop sharing one Postgres; see README "Capacity"), else the service's own database.
+    /// </summary>
+    public static string QueueConnectionString(this IConfiguration configuration) =>
+        configuration.GetConnectionString("Queue") is { Length: > 0 } queue ? queue : configuration.PostgresConnectionString();
+
     /// <summary>What both processes need: the database, the blob store, signed links, options.</summary>
     public static IServiceCollection AddGanCore(this IServiceCollection services, IConfiguration configuration)
     {

@@ -45,9 +45,8 @@ public static class Extensions
         services.AddHostedService<Webhooks.WebhookDispatcher>();
         services.AddHostedService<RetentionSweeper>();
 
-        var connectionString = builder.Configuration.PostgresConnectionString();
         var queueOptions = builder.Configuration.GetSection(QueueOptions.Section).Get<QueueOptions>() ?? new QueueOptions();
-        services.AddHangfire(c => c.UseGanStorage(connectionString, queueOptions));
+        services.AddHangfire(c => c.UseGanStorage(builder.Configuration.QueueConnectionString(), queueOptions));
         services.AddHangfireServer((sp, o) =>
         {
             var worker = sp.GetRequiredService<IOptions<WorkerOptions>>().Value;

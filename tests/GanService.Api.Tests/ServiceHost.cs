@@ -50,6 +50,9 @@ public class ServiceHost : IAsyncLifetime
     /// <summary>Starts what the host's settings point at before its processes start (e.g. an S3 server).</summary>
     protected virtual Task BeforeStartAsync() => Task.CompletedTask;
 
+    /// <summary>Runs once the host's database exists, before migrate (e.g. a second database), given the server part of the connection string.</summary>
+    protected virtual Task BeforeMigrateAsync(string server) => Task.CompletedTask;
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Scratch);
@@ -64,6 +67,7 @@ public class ServiceHost : IAsyncLifetime
             await cmd.ExecuteNonQueryAsync();
         }
         ConnectionString = server + $";Database={Database};Maximum Pool Size=30";
+        await BeforeMigrateAsync(server);
 
         using (var migrate = new ServiceProcess(Bin("GanService.Workers"), "migrate", Env(), Path.Combine(Scratch, "migrate.log")))
         {
@@ -141,9 +145,12 @@ public class ServiceHost : IAsyncLifetime
         return worker;
     }
 
-    public async Task<T?> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters)
+    public Task<T?> ScalarAsync<T>(string sql, params (string Name, object Value)[] parameters) => ScalarOnAsync<T>(ConnectionString, sql, parameters);
+
+    /// <summary>The first column of the first row of <paramref name="sql"/> on the database <paramref name="connectionString"/> names.</summary>
+    public static async Task<T?> ScalarOnAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
-        await using var conn = new NpgsqlConnection(ConnectionString);
+        await using var conn = new NpgsqlConnection(connectionString);
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand(sql, conn);
         foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value);

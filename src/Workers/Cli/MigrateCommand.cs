@@ -23,7 +23,7 @@ public static class MigrateCommand
 
         var queue = sp.GetRequiredService<IOptions<QueueOptions>>().Value;
         var config = sp.GetRequiredService<IConfiguration>();
-        await using (var connection = new Npgsql.NpgsqlConnection(Core.Extensions.PostgresConnectionString(config)))
+        await using (var connection = new Npgsql.NpgsqlConnection(Core.Extensions.QueueConnectionString(config)))
         {
             await connection.OpenAsync();
             PostgreSqlObjectsInstaller.Install(connection, queue.Schema);

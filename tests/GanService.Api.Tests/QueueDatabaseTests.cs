@@ -1,0 +1,91 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Npgsql;
+
+namespace GanService.Api.Tests;
+
+/// <summary>A host whose Hangfire queue lives in a database of its own (ConnectionStrings__Queue).</summary>
+public sealed class SplitQueueHost : ServiceHost
+{
+    public string QueueDatabase { get; } = "gs_queue_" + Guid.NewGuid().ToString("N")[..12];
+    public string QueueConnectionString { get; private set; } = "";
+    private string serverPart = "";
+
+    protected override async Task BeforeMigrateAsync(string server)
+    {
+        serverPart = server;
+        await using var admin = new NpgsqlConnection(server + ";Database=postgres");
+        await admin.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{QueueDatabase}\"", admin);
+        await cmd.ExecuteNonQueryAsync();
+        QueueConnectionString = server + $";Database={QueueDatabase};Maximum Pool Size=30";
+    }
+
+    protected override IReadOnlyDictionary<string, string> ExtraEnv => new Dictionary<string, string>
+    {
+        ["ConnectionStrings__Queue"] = QueueConnectionString,
+    };
+
+    public Task<T?> QueueScalarAsync<T>(string sql, params (string Name, object Value)[] parameters) =>
+        ScalarOnAsync<T>(QueueConnectionString, sql, parameters);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            await using var admin = new NpgsqlConnection(serverPart + ";Database=postgres");
+            await admin.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{QueueDatabase}\" WITH (FORCE)", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException)
+        {
+            // The cluster is thrown away by test.sh anyway.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SplitQueueCollection : ICollectionFixture<SplitQueueHost>
+{
+    public const string Name = "split-queue";
+}
+
+/// <summary>
+/// The queue can move to its own database, the first split the capacity model recommends: jobs, outputs and keys stay
+/// where they are, Hangfire's tables and traffic go to ConnectionStrings__Queue.
+/// </summary>
+[Collection(SplitQueueCollection.Name)]
+public sealed class QueueDatabaseTests(SplitQueueHost host)
+{
+    private const string HangfireSchemaCount = "SELECT count(*) FROM pg_namespace WHERE nspname = 'hangfire'";
+
+    [Fact]
+    public async Task Hangfire_lives_in_the_queue_database_and_jobs_still_run_and_finish()
+    {
+        // migrate installed Hangfire's schema in the queue database only.
+        Assert.Equal(1L, await host.QueueScalarAsync<long>(HangfireSchemaCount));
+        Assert.Equal(0L, await host.ScalarAsync<long>(HangfireSchemaCount));
+
+        var job = await host.Client.GenerateAsync("""{"count":2,"seed":41}""");
+        var id = job.GetProperty("id").GetString()!;
+        Assert.Equal(2, job.GetProperty("outputs").GetArrayLength());
+        Assert.Equal("succeeded", await host.ScalarAsync<string>("SELECT status FROM jobs WHERE id = @id", ("id", Guid.Parse(id))));
+        // The Hangfire job that carried it is in the queue database; Hangfire marks it succeeded just after our row.
+        await ServiceHost.WaitUntilAsync(async () => await host.QueueScalarAsync<long>(
+                "SELECT count(*) FROM hangfire.job WHERE arguments::text LIKE @id AND statename = 'Succeeded'", ("id", $"%{id}%")) == 1,
+            TimeSpan.FromSeconds(30), "the Hangfire job to be marked succeeded in the queue database");
+
+        // Readiness reads the queue (Hangfire's monitoring API) from the queue database and sees the worker's server.
+        var (response, health) = await host.Client.SendAsync(HttpMethod.Get, "/health/ready");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var queue = health.GetProperty("checks").GetProperty("queue");
+        Assert.Equal("healthy", queue.GetProperty("status").GetString());
+        Assert.True(queue.GetProperty("data").GetProperty("workers").GetInt32() >= 1, queue.ToString());
+
+        // So is the queue-depth gauge (absent if the read failed).
+        var scrape = await host.Client.GetStringAsync("/metrics");
+        Assert.Matches(new Regex(@"^ganservice_queue_depth\{[^}]*queue=""generation""[^}]*\} 0(\s|$)", RegexOptions.Multiline), scrape);
+    }
+}
