@@ -33,6 +33,7 @@ pg_run() {
 }
 
 # start_cluster DIR PORT: initialises DIR on first use, starts it on 127.0.0.1:PORT unless already running.
+# PG_EXTRA_OPTS: more server settings ("-c name=value ..."), e.g. the capacity bench's pg_stat_statements.
 # Sets PG_STARTED=1 when this call started it (so the caller stops it on exit).
 start_cluster() {
   local dir="$1" port="$2"
@@ -59,7 +60,7 @@ start_cluster() {
   fi
   log "Starting PostgreSQL on 127.0.0.1:$port"
   pg_run "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on}" start >/dev/null
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $dir -c max_connections=300 -c fsync=${PG_FSYNC:-on} ${PG_EXTRA_OPTS:-}" start >/dev/null
   PG_STARTED=1
 }
 

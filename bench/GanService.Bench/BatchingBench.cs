@@ -96,7 +96,7 @@ public static class BatchingBench
     }
 
     /// <summary>N clients, each posting a single-image job with Prefer: wait and posting the next when it returns.</summary>
-    static async Task<(long Ok, long Errors, List<double> Latencies, List<int> Batches, double Seconds)> Closed(
+    internal static async Task<(long Ok, long Errors, List<double> Latencies, List<int> Batches, double Seconds)> Closed(
         HttpClient http, int clients, Func<bool> more)
     {
         long ok = 0, errors = 0;

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 using Generator = GanService.Models.Dcgan.Generator;
 
 if (args.Length > 0 && args[0] == "progan-conv") return GanService.Bench.ProGanConvBench.Run(args);
+if (args.Length > 0 && args[0].StartsWith("capacity-")) return await GanService.Bench.CapacityBench.RunAsync(args[0]);
 if (args.Length > 0 && args[0] != "spine") return await GanService.Bench.BatchingBench.RunAsync(args[0]);
 
 // Spine benchmark against a running service (bench/run-spine.sh starts one): queue pickup latency, Prefer: wait round
