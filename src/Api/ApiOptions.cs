@@ -35,4 +35,8 @@ public sealed class ApiOptions
     /// Api waited 8 s for their enqueue (bench/run-capacity.sh found it).
     /// </summary>
     public int MinThreads { get; set; } = 128;
+
+    /// <summary>Test hook: how long to wait between writing a job's row and handing it to the queue (0: not at all),
+    /// so a test can make the reconciler's sweep reach the row first, as a slow enqueue under load does.</summary>
+    public int HoldBeforeEnqueueMs { get; set; } = 0;
 }

@@ -88,9 +88,22 @@ public sealed class JobSubmitter(GanDbContext db, IJobQueue queue, IBlobStore bl
         {
             try
             {
-                queue.Enqueue(job.Id, job.Kind);
-                job.EnqueuedAt = clock.GetUtcNow();
-                await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, job.EnqueuedAt), ct);
+                // The row stays locked while it is handed to the queue. The reconciler's sweep for rows never enqueued
+                // skips locked rows; had it taken this one first (an enqueue slower than Worker:ReconcileGraceSeconds,
+                // seen when a burst hit a fresh API), it has enqueued and stamped it, and enqueueing again here would
+                // deliver the job twice and run it twice (a CI run saw one job's images twice in one batch).
+                if (options.Value.HoldBeforeEnqueueMs > 0) await Task.Delay(options.Value.HoldBeforeEnqueueMs, ct);
+                await using var tx = await db.Database.BeginTransactionAsync(ct);
+                var stamped = await db.Database.SqlQuery<DateTimeOffset?>($"SELECT enqueued_at AS \"Value\" FROM jobs WHERE id = {job.Id} FOR UPDATE")
+                    .SingleAsync(ct);
+                if (stamped is null)
+                {
+                    queue.Enqueue(job.Id, job.Kind);
+                    job.EnqueuedAt = clock.GetUtcNow();
+                    await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s.SetProperty(j => j.EnqueuedAt, job.EnqueuedAt), ct);
+                }
+                else job.EnqueuedAt = stamped;
+                await tx.CommitAsync(ct);
             }
             catch (Exception e)
             {
