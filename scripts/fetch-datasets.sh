@@ -7,6 +7,8 @@
 #                                          art (npm @lobehub/fluent-emoji-3d, MIT; 256 px WebP) for the face-aging model,
 #                                          Fluent Flat (npm fluentui-emoji, MIT) and OpenMoji (npm openmoji, CC-BY-SA
 #                                          4.0) as SVG, rendered to 128 px PNG with resvg-js (tools/node)
+#   ./scripts/fetch-datasets.sh captions   text-to-image: Fluent 3D emoji at 256 px with emojibase-data's names, tags,
+#                                          groups and skin tones (both MIT)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="${GANSERVICE_DATA:-$root/.data}/datasets"
@@ -86,12 +88,30 @@ fetch_npm_svg_faces() { # name, package@version, naming (codepoint|fluent), fold
   echo "dataset $name: rendered from npm $package ($(ls "$dest/$name/images" | wc -l) images)"
 }
 
+# Text-to-image data: every emoji of Microsoft's Fluent 3D art at its real 256 px (npm @lobehub/fluent-emoji-3d, MIT;
+# WebP named by code point) with emojibase-data's English labels, tags, groups, subgroups and skin tones (npm
+# emojibase-data, MIT), from which our code builds several captions per image.
+fetch_captions() {
+  local name=captions
+  if [ -f "$dest/$name/.complete" ]; then echo "dataset $name: present"; return; fi
+  command -v npm >/dev/null || { echo "npm is needed for the caption set: sudo apt-get install npm" >&2; return 1; }
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent @lobehub/fluent-emoji-3d@1.1.0 >/dev/null && tar xzf lobehub-fluent-emoji-3d-1.1.0.tgz package/assets \
+    && mv package/assets images && rm -rf package ./*.tgz \
+    && npm pack --silent emojibase-data@17.0.0 >/dev/null && tar xzf emojibase-data-17.0.0.tgz package/en/data.json package/en/messages.json package/LICENSE \
+    && mv package/en/data.json package/en/messages.json . && mv package/LICENSE LICENSE-emojibase && rm -rf package ./*.tgz)
+  rm -rf "${dest:?}/$name"; mv "$tmp" "$dest/$name"; chmod 755 "$dest/$name"
+  touch "$dest/$name/.complete"
+  echo "dataset $name: fetched from npm @lobehub/fluent-emoji-3d@1.1.0 ($(ls "$dest/$name/images" | wc -l) images) and emojibase-data@17.0.0"
+}
+
 for extra in "$@"; do
   case "$extra" in
     emoji) fetch_npm_emoji google 16.0.0; fetch_npm_emoji twitter 16.0.0 ;;
     faces) fetch_npm_emoji google 16.0.0; fetch_npm_emoji twitter 16.0.0; fetch_npm_faces fluent-3d @lobehub/fluent-emoji-3d@1.1.0 assets webp
            fetch_npm_svg_faces fluent-flat fluentui-emoji@1.3.0 fluent icons/flat
            fetch_npm_svg_faces openmoji openmoji@17.0.0 codepoint color/svg ;;
-    *) echo "unknown dataset '$extra' (known: emoji, faces)" >&2; exit 2 ;;
+    captions) fetch_captions ;;
+    *) echo "unknown dataset '$extra' (known: emoji, faces, captions)" >&2; exit 2 ;;
   esac
 done
