@@ -92,11 +92,28 @@ public sealed class PostgresOutageTests(PostgresOutageHost host) : IClassFixture
         var ids = accepted.Keys.ToArray();
         await ServiceHost.WaitUntilAsync(async () => await host.ScalarAsync<long>(
                 "SELECT count(*) FROM jobs WHERE id = ANY(@ids) AND status = 'succeeded'", ("ids", ids)) == ids.Length,
-            TimeSpan.FromSeconds(120), $"all {ids.Length} accepted jobs to succeed", host.Logs);
+            TimeSpan.FromSeconds(120), $"all {ids.Length} accepted jobs to succeed", () => Unfinished(ids) + host.Logs());
         Assert.Equal((long)ids.Length, await host.ScalarAsync<long>("SELECT count(*) FROM job_outputs WHERE job_id = ANY(@ids)", ("ids", ids)));
         var log = host.Logs(int.MaxValue);
         var twice = ids.Where(id => CountOccurrences(log, $"Job {id} succeeded") != 1).ToArray();
         Assert.True(twice.Length == 0, $"jobs not completed exactly once: {string.Join(", ", twice.Take(5))}");
+    }
+
+    /// <summary>The rows of the jobs that have not succeeded, for the failure message (a fresh-clone CI run once timed
+    /// out here with nothing else to go on).</summary>
+    private string Unfinished(Guid[] ids)
+    {
+        using var conn = new Npgsql.NpgsqlConnection(host.ConnectionString);
+        conn.Open();
+        using var cmd = new Npgsql.NpgsqlCommand("""
+            SELECT id, status, attempts, enqueued_at, started_at, worker FROM jobs WHERE id = ANY(@ids) AND status <> 'succeeded' ORDER BY created_at LIMIT 20
+            """, conn);
+        cmd.Parameters.AddWithValue("ids", ids);
+        using var reader = cmd.ExecuteReader();
+        var rows = new List<string>();
+        while (reader.Read())
+            rows.Add(string.Join(" ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.IsDBNull(i) ? "null" : Convert.ToString(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture))));
+        return "--- unfinished jobs (id status attempts enqueued_at started_at worker)\n" + string.Join("\n", rows) + "\n";
     }
 
     private static int CountOccurrences(string text, string what)
