@@ -15,6 +15,7 @@ public static class Init
             switch (m)
             {
                 case Conv2d c: nn.init.normal_(c.weight!, 0.0, 0.02); break;
+                case StableConv2d c: nn.init.normal_(c.Weight, 0.0, 0.02); break;
                 case ConvTranspose2d c: nn.init.normal_(c.weight!, 0.0, 0.02); break;
                 case Conv3d c: nn.init.normal_(c.weight!, 0.0, 0.02); break;
                 case ConvTranspose3d c: nn.init.normal_(c.weight!, 0.0, 0.02); break;

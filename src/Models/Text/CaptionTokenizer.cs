@@ -83,3 +83,37 @@ public sealed class CaptionTokenizer
     /// <summary>How many of the text's pieces are outside the vocabulary (0 for a text like the captions).</summary>
     public int UnknownPieces(string text) => PieceIds(text).Count(id => !index.ContainsKey(id));
 }
+
+/// <summary>A trained caption encoder as train-text-encoder writes it: encoder.json (sizes, vocabulary) and text-encoder.safetensors.</summary>
+public sealed record CaptionEncoderFiles(CaptionTokenizer Tokenizer, TextEncoder Encoder)
+{
+    public sealed record Manifest(string Tokenizer, TextEncoderConfig Config, IReadOnlyList<int> Pieces);
+
+    public static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static CaptionEncoderFiles Load(string dir)
+    {
+        var manifest = System.Text.Json.JsonSerializer.Deserialize<Manifest>(File.ReadAllText(Path.Combine(dir, "encoder.json")), Json)
+            ?? throw new InvalidDataException($"{dir}/encoder.json is empty.");
+        var encoder = new TextEncoder(manifest.Config);
+        Weights.Load(encoder, Path.Combine(dir, "text-encoder.safetensors"));
+        encoder.eval();
+        return new CaptionEncoderFiles(new CaptionTokenizer(manifest.Pieces, manifest.Config.MaxTokens), encoder);
+    }
+
+    /// <summary>[N, TextDim] embeddings of <paramref name="texts"/> (no gradient), in batches of 512.</summary>
+    public TorchSharp.torch.Tensor Embed(IReadOnlyList<string> texts)
+    {
+        using var _ = TorchSharp.torch.no_grad();
+        var parts = new List<TorchSharp.torch.Tensor>();
+        for (int i = 0; i < texts.Count; i += 512)
+        {
+            var chunk = texts.Skip(i).Take(512).ToList();
+            using var tokens = TorchSharp.torch.tensor(chunk.SelectMany(Tokenizer.Encode).ToArray(), [chunk.Count, Tokenizer.MaxTokens]);
+            parts.Add(Encoder.forward(tokens));
+        }
+        var all = TorchSharp.torch.cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return all;
+    }
+}

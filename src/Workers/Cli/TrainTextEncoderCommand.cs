@@ -16,9 +16,7 @@ namespace GanService.Workers.Cli;
 /// </summary>
 public static class TrainTextEncoderCommand
 {
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-
-    public sealed record EncoderManifest(string Tokenizer, TextEncoderConfig Config, IReadOnlyList<int> Pieces);
+    private static readonly JsonSerializerOptions Json = CaptionEncoderFiles.Json;
 
     public static int Run(CliArgs args)
     {
@@ -72,7 +70,7 @@ public static class TrainTextEncoderCommand
         Weights.Save(trainer.Model.Text, Path.Combine(outDir, "text-encoder.safetensors"));
         Weights.Save(trainer.Model, Path.Combine(outDir, "matcher.safetensors"));
         File.WriteAllText(Path.Combine(outDir, "encoder.json"), JsonSerializer.Serialize(
-            new EncoderManifest("cl100k_base (Microsoft.ML.Tokenizers 2.0.1), pieces of the training captions", config, tokenizer.Pieces), Json) + "\n");
+            new CaptionEncoderFiles.Manifest("cl100k_base (Microsoft.ML.Tokenizers 2.0.1), pieces of the training captions", config, tokenizer.Pieces), Json) + "\n");
         File.WriteAllText(Path.Combine(outDir, "metrics.json"), JsonSerializer.Serialize(metrics, Json) + "\n");
         File.WriteAllText(Path.Combine(outDir, "training.json"), JsonSerializer.Serialize(new
         {
