@@ -122,6 +122,10 @@ public sealed class CaaeTrainer : IDisposable
         return Model.Transform(faces.to(device), ages, genders).cpu().MoveToOuterDisposeScope();
     }
 
+    // What a checkpoint holds, by file name.
+    private (string, nn.Module)[] Modules => [("caae", Model), ("dz", Dz), ("dimg", Dimg)];
+    private (string, Adam)[] Optimizers => [("optimizer_eg", optEG), ("optimizer_dz", optDz), ("optimizer_dimg", optDimg)];
+
     /// <summary>
     /// Writes E+G, D_z, D_img, the three optimizers and the step to a new checkpoint folder under
     /// <paramref name="root"/> (<see cref="Checkpoints"/>). Every random draw of step k is seeded by (Seed, k), so
@@ -129,16 +133,7 @@ public sealed class CaaeTrainer : IDisposable
     /// </summary>
     public string SaveCheckpoint(string root)
     {
-        var dir = Checkpoints.Begin(root, Step);
-        Weights.Save(Model, Path.Combine(dir, "caae.safetensors"));
-        Weights.Save(Dz, Path.Combine(dir, "dz.safetensors"));
-        Weights.Save(Dimg, Path.Combine(dir, "dimg.safetensors"));
-        optEG.save_state_dict(Path.Combine(dir, "optimizer_eg.bin"));
-        optDz.save_state_dict(Path.Combine(dir, "optimizer_dz.bin"));
-        optDimg.save_state_dict(Path.Combine(dir, "optimizer_dimg.bin"));
-        Checkpoints.WriteState(dir, new CaaeTrainState(Step, Config, Options, SkippedUpdates));
-        Checkpoints.Commit(root, dir);
-        return dir;
+        return Checkpoints.Save(root, Step, new CaaeTrainState(Step, Config, Options, SkippedUpdates), Modules, Optimizers);
     }
 
     /// <summary>A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none.</summary>
@@ -147,12 +142,7 @@ public sealed class CaaeTrainer : IDisposable
         if (Checkpoints.LatestState<CaaeTrainState>(root) is not { } latest) return null;
         var (dir, state) = latest;
         var trainer = new CaaeTrainer(state.Config, state.Options, device);
-        Weights.Load(trainer.Model, Path.Combine(dir, "caae.safetensors"));
-        Weights.Load(trainer.Dz, Path.Combine(dir, "dz.safetensors"));
-        Weights.Load(trainer.Dimg, Path.Combine(dir, "dimg.safetensors"));
-        trainer.optEG.load_state_dict(Path.Combine(dir, "optimizer_eg.bin"));
-        trainer.optDz.load_state_dict(Path.Combine(dir, "optimizer_dz.bin"));
-        trainer.optDimg.load_state_dict(Path.Combine(dir, "optimizer_dimg.bin"));
+        Checkpoints.Load(dir, trainer.Modules, trainer.Optimizers);
         trainer.Step = state.Step;
         trainer.SkippedUpdates = state.SkippedUpdates;
         return trainer;

@@ -158,6 +158,10 @@ public sealed class ProGanTrainer : IDisposable
     }
 
 
+    // What a checkpoint holds, by file name.
+    private (string, nn.Module)[] Modules => [("generator", G), ("discriminator", D), ("generator_ema", Ema)];
+    private (string, Adam)[] Optimizers => [("optimizer_g", optG), ("optimizer_d", optD)];
+
     /// <summary>
     /// Writes G, D, the EMA generator, both optimizers and the position to a new folder <c>step-NNNNNNNNN</c> under
     /// <paramref name="root"/>, then points <c>root/latest</c> at it (an atomic rename): a process killed while
@@ -165,15 +169,7 @@ public sealed class ProGanTrainer : IDisposable
     /// </summary>
     public string SaveCheckpoint(string root)
     {
-        var dir = Checkpoints.Begin(root, Step);
-        Weights.Save(G, Path.Combine(dir, "generator.safetensors"));
-        Weights.Save(D, Path.Combine(dir, "discriminator.safetensors"));
-        Weights.Save(Ema, Path.Combine(dir, "generator_ema.safetensors"));
-        optG.save_state_dict(Path.Combine(dir, "optimizer_g.bin"));
-        optD.save_state_dict(Path.Combine(dir, "optimizer_d.bin"));
-        Checkpoints.WriteState(dir, new ProGanTrainState(Step, ImagesShown, Config, Options, SkippedSteps));
-        Checkpoints.Commit(root, dir);
-        return dir;
+        return Checkpoints.Save(root, Step, new ProGanTrainState(Step, ImagesShown, Config, Options, SkippedSteps), Modules, Optimizers);
     }
 
     /// <summary>The folder <c>root/latest</c> names, or null when there is no checkpoint yet.</summary>
@@ -185,11 +181,7 @@ public sealed class ProGanTrainer : IDisposable
         var (dir, state) = Checkpoints.LatestState<ProGanTrainState>(root)
             ?? throw new FileNotFoundException($"No checkpoint under {root} (no 'latest' file).");
         var trainer = new ProGanTrainer(state.Config, state.Options, device);
-        Weights.Load(trainer.G, Path.Combine(dir, "generator.safetensors"));
-        Weights.Load(trainer.D, Path.Combine(dir, "discriminator.safetensors"));
-        Weights.Load(trainer.Ema, Path.Combine(dir, "generator_ema.safetensors"));
-        trainer.optG.load_state_dict(Path.Combine(dir, "optimizer_g.bin"));
-        trainer.optD.load_state_dict(Path.Combine(dir, "optimizer_d.bin"));
+        Checkpoints.Load(dir, trainer.Modules, trainer.Optimizers);
         trainer.Step = state.Step;
         trainer.ImagesShown = state.ImagesShown;
         trainer.SkippedSteps = state.SkippedSteps;

@@ -101,16 +101,13 @@ public sealed class StageOneTrainer : IDisposable
         return new StageOneProgress(Step, lossD, lossG, kl, realRight, fakeRight, realWrong);
     }
 
+    // What a checkpoint holds, by file name.
+    private (string, nn.Module)[] Modules => [("generator", G), ("discriminator", D)];
+    private (string, Adam)[] Optimizers => [("optimizer_g", optG), ("optimizer_d", optD)];
+
     public string SaveCheckpoint(string root)
     {
-        var dir = Checkpoints.Begin(root, Step);
-        Weights.Save(G, Path.Combine(dir, "generator.safetensors"));
-        Weights.Save(D, Path.Combine(dir, "discriminator.safetensors"));
-        optG.save_state_dict(Path.Combine(dir, "optimizer_g.bin"));
-        optD.save_state_dict(Path.Combine(dir, "optimizer_d.bin"));
-        Checkpoints.WriteState(dir, new StageOneTrainState(Step, Config, Options));
-        Checkpoints.Commit(root, dir);
-        return dir;
+        return Checkpoints.Save(root, Step, new StageOneTrainState(Step, Config, Options), Modules, Optimizers);
     }
 
     /// <summary>A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none.</summary>
@@ -119,10 +116,7 @@ public sealed class StageOneTrainer : IDisposable
         if (Checkpoints.LatestState<StageOneTrainState>(root) is not { } latest) return null;
         var (dir, state) = latest;
         var trainer = new StageOneTrainer(state.Config, state.Options, device);
-        Weights.Load(trainer.G, Path.Combine(dir, "generator.safetensors"));
-        Weights.Load(trainer.D, Path.Combine(dir, "discriminator.safetensors"));
-        trainer.optG.load_state_dict(Path.Combine(dir, "optimizer_g.bin"));
-        trainer.optD.load_state_dict(Path.Combine(dir, "optimizer_d.bin"));
+        Checkpoints.Load(dir, trainer.Modules, trainer.Optimizers);
         trainer.Step = state.Step;
         return trainer;
     }

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
 
 namespace GanService.Models.Training;
 
@@ -47,5 +49,27 @@ public static class Checkpoints
         var state = JsonSerializer.Deserialize<T>(File.ReadAllText(Path.Combine(dir, "state.json")), Json)
             ?? throw new InvalidDataException($"{dir}/state.json is empty.");
         return (dir, state);
+    }
+
+    /// <summary>
+    /// One checkpoint of a trainer: each module's weights as <c>{name}.safetensors</c>, each optimizer's state as
+    /// <c>{name}.bin</c> and the position as <c>state.json</c>, in a new folder committed as the latest. Returns the folder.
+    /// </summary>
+    public static string Save<T>(string root, long step, T state, IEnumerable<(string Name, torch.nn.Module Module)> modules,
+        IEnumerable<(string Name, Adam Optimizer)> optimizers)
+    {
+        var dir = Begin(root, step);
+        foreach (var (name, module) in modules) Weights.Save(module, Path.Combine(dir, name + ".safetensors"));
+        foreach (var (name, optimizer) in optimizers) optimizer.save_state_dict(Path.Combine(dir, name + ".bin"));
+        WriteState(dir, state);
+        Commit(root, dir);
+        return dir;
+    }
+
+    /// <summary>Loads what <see cref="Save{T}"/> wrote in <paramref name="dir"/> into the same named modules and optimizers.</summary>
+    public static void Load(string dir, IEnumerable<(string Name, torch.nn.Module Module)> modules, IEnumerable<(string Name, Adam Optimizer)> optimizers)
+    {
+        foreach (var (name, module) in modules) Weights.Load(module, Path.Combine(dir, name + ".safetensors"));
+        foreach (var (name, optimizer) in optimizers) optimizer.load_state_dict(Path.Combine(dir, name + ".bin"));
     }
 }

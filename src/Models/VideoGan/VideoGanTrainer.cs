@@ -85,17 +85,14 @@ public sealed class VideoGanTrainer : IDisposable
         else SkippedUpdates++;
     }
 
+    // What a checkpoint holds, by file name.
+    private (string, nn.Module)[] Modules => [("generator", G), ("discriminator", D)];
+    private (string, Adam)[] Optimizers => [("optimizer_g", optG), ("optimizer_d", optD)];
+
     /// <summary>Writes G, D, both optimizers and the step to a new checkpoint folder under <paramref name="root"/>.</summary>
     public string SaveCheckpoint(string root)
     {
-        var dir = Checkpoints.Begin(root, Step);
-        Weights.Save(G, Path.Combine(dir, "generator.safetensors"));
-        Weights.Save(D, Path.Combine(dir, "discriminator.safetensors"));
-        optG.save_state_dict(Path.Combine(dir, "optimizer_g.bin"));
-        optD.save_state_dict(Path.Combine(dir, "optimizer_d.bin"));
-        Checkpoints.WriteState(dir, new VideoGanTrainState(Step, Config, Options, SkippedUpdates));
-        Checkpoints.Commit(root, dir);
-        return dir;
+        return Checkpoints.Save(root, Step, new VideoGanTrainState(Step, Config, Options, SkippedUpdates), Modules, Optimizers);
     }
 
     /// <summary>A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none.</summary>
@@ -104,10 +101,7 @@ public sealed class VideoGanTrainer : IDisposable
         if (Checkpoints.LatestState<VideoGanTrainState>(root) is not { } latest) return null;
         var (dir, state) = latest;
         var trainer = new VideoGanTrainer(state.Config, state.Options, device);
-        Weights.Load(trainer.G, Path.Combine(dir, "generator.safetensors"));
-        Weights.Load(trainer.D, Path.Combine(dir, "discriminator.safetensors"));
-        trainer.optG.load_state_dict(Path.Combine(dir, "optimizer_g.bin"));
-        trainer.optD.load_state_dict(Path.Combine(dir, "optimizer_d.bin"));
+        Checkpoints.Load(dir, trainer.Modules, trainer.Optimizers);
         trainer.Step = state.Step;
         trainer.SkippedUpdates = state.SkippedUpdates;
         return trainer;
