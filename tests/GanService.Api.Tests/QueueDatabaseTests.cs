@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Npgsql;
 
 namespace GanService.Api.Tests;
 
@@ -9,17 +8,8 @@ public sealed class SplitQueueHost : ServiceHost
 {
     public string QueueDatabase { get; } = "gs_queue_" + Guid.NewGuid().ToString("N")[..12];
     public string QueueConnectionString { get; private set; } = "";
-    private string serverPart = "";
 
-    protected override async Task BeforeMigrateAsync(string server)
-    {
-        serverPart = server;
-        await using var admin = new NpgsqlConnection(server + ";Database=postgres");
-        await admin.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{QueueDatabase}\"", admin);
-        await cmd.ExecuteNonQueryAsync();
-        QueueConnectionString = server + $";Database={QueueDatabase};Maximum Pool Size=30";
-    }
+    protected override async Task BeforeMigrateAsync() => QueueConnectionString = await CreateDatabaseAsync(QueueDatabase);
 
     protected override IReadOnlyDictionary<string, string> ExtraEnv => new Dictionary<string, string>
     {
@@ -28,22 +18,6 @@ public sealed class SplitQueueHost : ServiceHost
 
     public Task<T?> QueueScalarAsync<T>(string sql, params (string Name, object Value)[] parameters) =>
         ScalarOnAsync<T>(QueueConnectionString, sql, parameters);
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        try
-        {
-            await using var admin = new NpgsqlConnection(serverPart + ";Database=postgres");
-            await admin.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{QueueDatabase}\" WITH (FORCE)", admin);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        catch (NpgsqlException)
-        {
-            // The cluster is thrown away by test.sh anyway.
-        }
-    }
 }
 
 [CollectionDefinition(Name)]

@@ -50,8 +50,23 @@ public class ServiceHost : IAsyncLifetime
     /// <summary>Starts what the host's settings point at before its processes start (e.g. an S3 server).</summary>
     protected virtual Task BeforeStartAsync() => Task.CompletedTask;
 
-    /// <summary>Runs once the host's database exists, before migrate (e.g. a second database), given the server part of the connection string.</summary>
-    protected virtual Task BeforeMigrateAsync(string server) => Task.CompletedTask;
+    /// <summary>Runs once the host's database exists, before migrate (e.g. to create a second database).</summary>
+    protected virtual Task BeforeMigrateAsync() => Task.CompletedTask;
+
+    private readonly List<string> databases = [];
+
+    /// <summary>Creates a database on the host's server, dropped with the host; returns its connection string.</summary>
+    protected async Task<string> CreateDatabaseAsync(string name)
+    {
+        await using (var admin = new NpgsqlConnection(server + ";Database=postgres"))
+        {
+            await admin.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        databases.Add(name);
+        return server + $";Database={name};Maximum Pool Size=30";
+    }
 
     public async Task InitializeAsync()
     {
@@ -60,14 +75,8 @@ public class ServiceHost : IAsyncLifetime
         server = await ServerAsync();
         // A snapshot of the shipped models: the tests must not see weights change under them (a training run may be writing).
         CopyDirectory(Path.Combine(RepoRoot, "models"), Path.Combine(Scratch, "models"));
-        await using (var admin = new NpgsqlConnection(server + ";Database=postgres"))
-        {
-            await admin.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{Database}\"", admin);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        ConnectionString = server + $";Database={Database};Maximum Pool Size=30";
-        await BeforeMigrateAsync(server);
+        ConnectionString = await CreateDatabaseAsync(Database);
+        await BeforeMigrateAsync();
 
         using (var migrate = new ServiceProcess(Bin("GanService.Workers"), "migrate", Env(), Path.Combine(Scratch, "migrate.log")))
         {
@@ -193,16 +202,19 @@ public class ServiceHost : IAsyncLifetime
         foreach (var w in workers) w.Dispose();
         await Otlp.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
-        try
+        foreach (var name in databases)
         {
-            await using var admin = new NpgsqlConnection(server + ";Database=postgres");
-            await admin.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Database}\" WITH (FORCE)", admin);
-            await cmd.ExecuteNonQueryAsync();
-        }
-        catch (NpgsqlException)
-        {
-            // The cluster is thrown away by test.sh anyway.
+            try
+            {
+                await using var admin = new NpgsqlConnection(server + ";Database=postgres");
+                await admin.OpenAsync();
+                await using var cmd = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)", admin);
+                await cmd.ExecuteNonQueryAsync();
+            }
+            catch (NpgsqlException)
+            {
+                // The cluster is thrown away by test.sh anyway.
+            }
         }
     }
 
