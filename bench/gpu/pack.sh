@@ -11,6 +11,10 @@
 #   emoji.tar       emoji.json and every GPU_EMOJI_EVERY-th (6) Google emoji image: the training throughput run
 #                   needs images, not all of them
 #   faces.tar.xz    the age-labelled person emoji (scripts/fetch-datasets.sh faces) for train-caae (not in the default)
+#   captions.tar.xz the caption set's data and the images train-stackgan reads: every training image plus the eight
+#                   held-out ones its samples show (not in the default)
+# GPU_APPS names the projects to publish (default: src/Workers src/Api bench/GanService.Bench); the working tree and
+# everything carried travel within 64 MiB together, so a training-only run packs src/Workers alone.
 # Arguments name the parts to (re)make (app dotnet pg cluster emoji); none means all.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +28,7 @@ chmod 755 "$work"
 
 if want app; then
 log "Publishing Workers, Api and Bench (framework-dependent, TorchBackend=none)"
-for p in src/Workers src/Api bench/GanService.Bench; do
+for p in ${GPU_APPS:-src/Workers src/Api bench/GanService.Bench}; do
   dotnet publish "$p" -c Release -r linux-x64 --self-contained false -p:TorchBackend=none -o "$work/app/$(basename "$p")" -v quiet -nologo -clp:ErrorsOnly
 done
 # The next ordinary build restores the CPU backend again.
@@ -84,5 +88,15 @@ log "Packing the age-labelled faces"
 (cd .data/datasets && tar -cf - faces/fluent-3d \
   $(for s in google twitter; do for b in 1f476 1f9d2 1f466 1f467 1f9d1 1f468 1f469 1f9d3 1f474 1f475; do
       ls emoji/$s/images/$b.png emoji/$s/images/$b-1f3f[b-f].png; done; done)) | xz -T0 -9 > "$out/faces.tar.xz"
+fi
+if want captions; then
+log "Packing the caption set's training images"
+./scripts/fetch-datasets.sh captions >/dev/null
+dotnet build src/Workers -v quiet -nologo -clp:ErrorsOnly
+dotnet artifacts/bin/GanService.Workers/debug/GanService.Workers.dll train-stackgan --list-images > "$work/captions.list"
+mkdir -p "$work/c/captions/images"
+cp .data/datasets/captions/{data.json,messages.json,LICENSE-emojibase} "$work/c/captions/"
+xargs cp -t "$work/c/captions/images" < "$work/captions.list"
+tar -cf - -C "$work/c" captions | xz -T0 -1 > "$out/captions.tar.xz"  # WebP is compressed already: xz only removes tar's padding
 fi
 ls -la "$out"; du -cb "$out"/* | tail -1

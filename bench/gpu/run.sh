@@ -10,6 +10,13 @@
 #   5. the same training at batch 64, if time is left
 #   6. (only when GPU_PARTS names pvd) bench/progressive-vs-direct.sh on the GPU at batch 64
 #   7. (only when GPU_PARTS names caae) train-caae on the GPU for GPU_CAAE_MINUTES (3), weights to $OUT/caae-gpu
+#   8. (only when GPU_PARTS names stackgan) train-stackgan Stage-I for GPU_STACKGAN_STAGE1_S (150) seconds or less, so that
+#      GPU_STACKGAN_STAGE2_MIN_S (240) stay, then Stage-II (GPU_STACKGAN_SIZE, 256 px) on it for what is left less
+#      GPU_STACKGAN_RESERVE_S (30) and a minute for loading and saving; the model folder to $OUT/stackgan-emoji.
+#      A Stage-I carried in .gpu/stage1 (stage1.safetensors, training-stage1.json) is used instead of training one.
+# GPU_APP_TAR picks the app bundle (.gpu/app.tar.xz): within the 64 MiB, a training-only bundle leaves out what only
+# the service needs (EF Core, Npgsql, Hangfire, AWS SDK, OpenTelemetry, Serilog: train-stackgan loads none of them).
+#      (pack.sh's captions part carries the data; the repository's models/emoji-text-encoder the frozen encoder)
 # GPU_PARTS picks parts (device forward train service memory train64; default all). Logs go to $OUT (or
 # .data/gpu-out) as they are written.
 set -uo pipefail
@@ -28,7 +35,7 @@ want() { [[ " $parts " == *" $1 "* ]]; }
 
 step "unpacking"
 tar -xJf .gpu/dotnet.tar.xz -C "$g/dotnet"
-tar -xJf .gpu/app.tar.xz -C "$g"
+tar -xJf "${GPU_APP_TAR:-.gpu/app.tar.xz}" -C "$g"
 [ -f .gpu/pg.tar.xz ] && tar -xJf .gpu/pg.tar.xz -C /
 [ -f .gpu/cluster.tar.xz ] && mkdir -p /var/tmp/gspg && tar -xJf .gpu/cluster.tar.xz -C /var/tmp/gspg
 mkdir -p .data/datasets; [ -f .gpu/emoji.tar.xz ] && tar -xJf .gpu/emoji.tar.xz -C .data/datasets
@@ -148,5 +155,26 @@ if want pvd; then
     PVD_MINUTES="${GPU_PVD_MINUTES:-2}" PVD_EVAL_SECONDS="${GPU_PVD_EVAL_SECONDS:-15}" PVD_EVAL_IMAGES="${GPU_PVD_EVAL_IMAGES:-900}" \
     PVD_OUT=/tmp/pvd timeout "$(cap "$(awk -v m="${GPU_PVD_MINUTES:-2}" 'BEGIN { printf "%d", 150 * m + 60 }')" 3)" bash bench/progressive-vs-direct.sh
   cp /tmp/pvd/progressive.log "$out/pvd-progressive.log"; cp /tmp/pvd/direct.log "$out/pvd-direct.log"
+fi
+if want stackgan; then
+  step "8. StackGAN Stage-I, then Stage-II, on the GPU"
+  tar -xJf .gpu/captions.tar.xz -C .data/datasets
+  sg="$out/stackgan-emoji"; mkdir -p "$sg"
+  common=(--device auto --steps 10000000 --log-every "${GPU_STACKGAN_LOG_EVERY:-500}" --out "$sg")
+  # Each stage stops itself (--max-minutes) and saves; the timeouts, 90 s later, only catch a hang.
+  minutes() { awk -v s="$1" 'BEGIN { m = s / 60; printf "%.2f", m < 0.3 ? 0.3 : m }'; }
+  if [ -f .gpu/stage1/stage1.safetensors ]; then
+    echo "Stage-I from .gpu/stage1 (trained before), not retrained"; cp .gpu/stage1/stage1.safetensors .gpu/stage1/training-stage1.json "$sg/"
+  else
+    s1=${GPU_STACKGAN_STAGE1_S:-150}; room=$(( $(left) - ${GPU_STACKGAN_STAGE2_MIN_S:-240} ))
+    [ "$s1" -le "$room" ] || s1=$room
+    timeout "$(cap $(( s1 + 90 )) 30)" $W train-stackgan --stage 1 "${common[@]}" --max-minutes "$(minutes "$s1")" \
+      --save-every 2000 --checkpoints /tmp/stackgan-ck1 ${GPU_STACKGAN_STAGE1_ARGS:-}
+  fi
+  s2=$(( $(left) - ${GPU_STACKGAN_RESERVE_S:-30} - 60 ))
+  timeout "$(cap $(( s2 + 90 )) 3)" $W train-stackgan --stage 2 --size "${GPU_STACKGAN_SIZE:-256}" "${common[@]}" \
+    --max-minutes "$(minutes "$s2")" --save-every 1000 --checkpoints /tmp/stackgan-ck2 ${GPU_STACKGAN_STAGE2_ARGS:-}
+  rm -f "$sg/samples.txt"   # at most 8 files come back
+  ls -la "$sg"
 fi
 step "done"

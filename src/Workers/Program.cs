@@ -3,7 +3,7 @@ using GanService.Workers;
 using GanService.Workers.Cli;
 using Serilog;
 
-// Verbs: (none) or run → the worker host; migrate, keys → database tools; device → what libtorch/CUDA this machine offers; train-dcgan, train-progan, train-caae, eval-caae, train-vgan, eval-vgan, train-text-encoder, train-stackgan, eval-dcgan, sample-grid → model tools.
+// Verbs: (none) or run → the worker host; migrate, keys → database tools; device → what libtorch/CUDA this machine offers; train-dcgan, train-progan, train-caae, eval-caae, train-vgan, eval-vgan, train-text-encoder, train-stackgan, eval-stackgan, pack-stackgan, eval-dcgan, sample-grid → model tools.
 var verb = args.FirstOrDefault() ?? "run";
 GanService.Workers.LibTorchPath.EnsureOnLibraryPath();
 var rest = args.Length > 0 ? args[1..] : [];
@@ -28,6 +28,8 @@ switch (verb)
     case "eval-vgan": return EvalVganCommand.Run(CliArgs.Parse(rest));
     case "train-text-encoder": return TrainTextEncoderCommand.Run(CliArgs.Parse(rest));
     case "train-stackgan": return TrainStackGanCommand.Run(CliArgs.Parse(rest));
+    case "eval-stackgan": return EvalStackGanCommand.Run(CliArgs.Parse(rest));
+    case "pack-stackgan": return PackStackGanCommand.Run(CliArgs.Parse(rest));
     case "sample-grid": return SampleGridCommand.Run(CliArgs.Parse(rest));
     case "eval-dcgan": return EvalDcganCommand.Run(CliArgs.Parse(rest));
     case "eval": return EvalCommand.Run(CliArgs.Parse(rest));
@@ -62,6 +64,6 @@ switch (verb)
         return 0;
     }
     default:
-        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|import|export|device|train-dcgan|train-progan|train-caae|eval-caae|train-vgan|eval-vgan|train-text-encoder|train-stackgan|eval|eval-dcgan|sample-grid] [options]");
+        Console.Error.WriteLine("usage: GanService.Workers [run|migrate|keys|import|export|device|train-dcgan|train-progan|train-caae|eval-caae|train-vgan|eval-vgan|train-text-encoder|train-stackgan|eval-stackgan|pack-stackgan|eval|eval-dcgan|sample-grid] [options]");
         return 2;
 }

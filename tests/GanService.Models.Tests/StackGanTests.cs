@@ -3,10 +3,11 @@ using static TorchSharp.torch;
 
 namespace GanService.Models.Tests;
 
-/// <summary>StackGAN Stage-I: conditioning augmentation, the two networks and the matching-aware training step.</summary>
+/// <summary>StackGAN: conditioning augmentation, both stages' networks, the matching-aware training step, exact resume.</summary>
 public sealed class StackGanTests : IDisposable
 {
     private static readonly StageOneConfig Tiny = new(TextDim: 12, CondDim: 6, LatentDim: 8, Ngf: 8, Ndf: 8);
+    private static readonly StageTwoConfig TinyTwo = new(TextDim: 12, CondDim: 6, ImageSize: 128, Ngf: 16, Ndf: 8, ResidualBlocks: 1);
     private readonly string root = Path.Combine(Path.GetTempPath(), "stackgan-tests-" + Guid.NewGuid().ToString("N")[..8]);
 
     public StackGanTests() => set_num_threads(1);
@@ -38,7 +39,7 @@ public sealed class StackGanTests : IDisposable
         using var scope = NewDisposeScope();
         manual_seed(1);
         using var g = new StageOneGenerator(Tiny);
-        using var d = new StageOneDiscriminator(Tiny);
+        using var d = new MatchingAwareDiscriminator(Tiny);
         var text = randn(3, Tiny.TextDim);
         var (image, mu, logVar) = g.forward(text, randn(3, Tiny.LatentDim));
         Assert.Equal([3L, 3L, 64L, 64L], image.shape);
@@ -66,7 +67,7 @@ public sealed class StackGanTests : IDisposable
         var text = randn(8, Tiny.TextDim);
         using var trainer = new StageOneTrainer(Tiny, new StageOneTrainOptions(BatchSize: 8, LearningRate: 1e-3, Seed: 2));
         var first = trainer.TrainStep(images, text);
-        StageOneProgress last = first;
+        StackGanProgress last = first;
         for (int s = 0; s < 60; s++) last = trainer.TrainStep(images, text);
         Assert.Equal(61, trainer.Step);
         Assert.True(last.RealRight - last.RealWrong > 0.3,
@@ -96,5 +97,97 @@ public sealed class StackGanTests : IDisposable
             Assert.True(value.equal(resumed.G.state_dict()[key]).all().item<bool>(), $"G {key} differs after resuming");
         foreach (var (key, value) in straight.D.state_dict())
             Assert.True(value.equal(resumed.D.state_dict()[key]).all().item<bool>(), $"D {key} differs after resuming");
+    }
+
+    [Fact]
+    public void Stage_two_turns_a_64_pixel_image_and_text_into_128_or_256_pixels_and_depends_on_both()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        foreach (var size in new[] { 128, 256 })
+        {
+            using var g = new StageTwoGenerator(TinyTwo with { ImageSize = size });
+            using var d = new MatchingAwareDiscriminator(TinyTwo with { ImageSize = size });
+            g.eval();
+            var low = rand(2, 3, 64, 64).mul(2).sub(1);
+            var text = randn(2, TinyTwo.TextDim);
+            var (mu, logVar) = g.Condition(text);
+            var c = ConditioningAugmentation.Sample(mu, logVar, randn(2, TinyTwo.CondDim));
+            var image = g.FromCondition(low, c);
+            Assert.Equal([2L, 3L, size, size], image.shape);
+            Assert.True(image.abs().max().item<float>() <= 1f);
+            Assert.Equal([2L], d.forward(image, text).shape);
+            // Both inputs reach the output: another Stage-I image, or another condition, changes it.
+            Assert.False(g.FromCondition(low.flip(0), c).equal(image).all().item<bool>(), "Stage-II ignores the Stage-I image");
+            Assert.False(g.FromCondition(low, c.flip(0)).equal(image).all().item<bool>(), "Stage-II ignores the text's condition");
+        }
+        Assert.Throws<ArgumentException>(() => new StageTwoConfig(ImageSize: 64).Validate());
+    }
+
+    [Fact]
+    public void Stage_two_training_keeps_stage_one_frozen_and_resumes_exactly()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(6);
+        var images = rand(4, 3, 128, 128).mul(2).sub(1);
+        var text = randn(4, TinyTwo.TextDim);
+        var stageOne = new StageOneGenerator(Tiny);
+        var before = stageOne.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var options = new StageTwoTrainOptions(BatchSize: 4, Seed: 6);
+        var checkpoints = Path.Combine(root, "stage2");
+        Assert.Null(StageTwoTrainer.Resume(checkpoints));
+        using var straight = new StageTwoTrainer(TinyTwo, options, stageOne);
+        for (int i = 0; i < 2; i++) straight.TrainStep(images, text);
+        straight.SaveCheckpoint(checkpoints);
+        var gAtSave = straight.G.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        StackGanProgress p = straight.TrainStep(images, text);
+        straight.TrainStep(images, text);
+        Assert.True(double.IsFinite(p.LossD) && double.IsFinite(p.LossG) && p.Kl >= 0);
+        // Stage-I did not move (running statistics included: it runs in eval mode); Stage-II did.
+        foreach (var (key, value) in straight.StageOne.state_dict())
+            Assert.True(value.equal(before[key]).all().item<bool>(), $"Stage-I {key} changed while training Stage-II");
+        Assert.Contains(straight.G.state_dict(), kv => !kv.Value.equal(gAtSave[kv.Key]).all().item<bool>());
+        using var resumed = StageTwoTrainer.Resume(checkpoints)!;
+        Assert.Equal(2, resumed.Step);
+        for (int i = 0; i < 2; i++) resumed.TrainStep(images, text);
+        foreach (var (key, value) in straight.G.state_dict())
+            Assert.True(value.equal(resumed.G.state_dict()[key]).all().item<bool>(), $"G {key} differs after resuming");
+        foreach (var (key, value) in straight.D.state_dict())
+            Assert.True(value.equal(resumed.D.state_dict()[key]).all().item<bool>(), $"D {key} differs after resuming");
+    }
+
+    [Fact]
+    public void A_served_bundle_round_trips_through_one_weights_file_and_draws_per_seed()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(7);
+        var encoderConfig = new Text.TextEncoderConfig(VocabSize: 6, MaxTokens: 5, EmbedDim: 8, Hidden: 16, TextDim: Tiny.TextDim);
+        // cl100k ids of " red" and " apple" etc.: the vocabulary of four pieces.
+        var pieceIds = Text.CaptionTokenizer.PieceIds("red apple green").Distinct().Take(4).ToList();
+        var encoder = new Text.CaptionEncoderFiles(new Text.CaptionTokenizer(pieceIds, 5), new Text.TextEncoder(encoderConfig with { VocabSize = pieceIds.Count + 2 }));
+        foreach (var withTwo in new[] { false, true })
+        {
+            using var model = StackGanModel.From(encoder, new StageOneGenerator(Tiny), withTwo ? new StageTwoGenerator(TinyTwo) : null, "test");
+            Directory.CreateDirectory(root);
+            var path = Path.Combine(root, $"bundle-{withTwo}.safetensors");
+            Weights.Save(model, path);
+            var json = System.Text.Json.JsonSerializer.Serialize(model.Config, new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+            using var loaded = StackGanModel.Load(json, path);
+            Assert.Equal(pieceIds, loaded.Tokenizer.Pieces);
+            Assert.Equal(withTwo ? 128 : 64, loaded.ImageSize);
+            var (text, reading) = loaded.Embed("RED   Apple blorp");
+            Assert.Equal(new PromptReading(Text.CaptionTokenizer.PieceIds("red apple blorp").Count, Text.CaptionTokenizer.PieceIds(" blorp").Count, false), reading);
+            var (originalText, _) = model.Embed("red apple blorp");
+            Assert.True(text.equal(originalText).all().item<bool>(), "the loaded encoder reads the prompt differently");
+            var (low, high) = loaded.Draw(text, [5, 6, 7]);
+            var (lowAgain, highAgain) = model.Draw(originalText, [6]);
+            Assert.Equal([3L, 3, 64, 64], low.shape);
+            Assert.Equal(withTwo, high is not null);
+            // Image i depends only on its seed: seed 6 alone gives the second image of the three.
+            Assert.True(low[1].equal(lowAgain[0]).all().item<bool>(), "Stage-I image depends on the other seeds");
+            if (high is not null) Assert.True(high[1].equal(highAgain![0]).all().item<bool>(), "Stage-II image depends on the other seeds");
+            Assert.False(low[0].equal(low[1]).all().item<bool>());
+        }
+        Assert.Throws<ArgumentException>(() => new StackGanModel(new StackGanBundleConfig(encoderConfig, Tiny with { TextDim = 3 }, null, "x")));
     }
 }

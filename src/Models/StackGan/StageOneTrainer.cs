@@ -7,28 +7,37 @@ using static TorchSharp.torch;
 namespace GanService.Models.StackGan;
 
 /// <param name="KlWeight">Weight of conditioning augmentation's KL term in G's loss (the paper's code: 2).</param>
-public sealed record StageOneTrainOptions(int BatchSize = 64, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1);
-
-public sealed record StageOneProgress(long Step, double LossD, double LossG, double Kl, double RealRight, double FakeRight, double RealWrong);
+public sealed record StageOneTrainOptions(int BatchSize = 64, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1, double InstanceNoise = 0.1, long NoiseDecaySteps = 5000);
 
 public sealed record StageOneTrainState(long Step, StageOneConfig Config, StageOneTrainOptions Options);
 
 /// <summary>
-/// Stage-I training with the paper's matching-aware discriminator: D learns (real image, its text) → real, and both
-/// (generated image, its text) and (real image, another image's text) → fake, weighted ½ each; G learns to make D call
-/// its image real for the text, plus the KL term of conditioning augmentation. The noise of step k (z and the
+/// Stage-I training: one <see cref="MatchingAwareGan.Step"/> per batch. The noise of step k (z and the
 /// condition's ε) comes from a generator seeded by (seed, k), so a run resumed from a checkpoint continues exactly.
 /// </summary>
-public sealed class StageOneTrainer : IDisposable
+public sealed class StageOneTrainer : IStackGanTrainer
 {
     private readonly Adam optG, optD;
 
     public StageOneGenerator G { get; }
-    public StageOneDiscriminator D { get; }
+    public MatchingAwareDiscriminator D { get; }
     public StageOneConfig Config { get; }
     public StageOneTrainOptions Options { get; }
     public long Step { get; private set; }
     public Device Device { get; }
+
+    int IStackGanTrainer.ImageSize => StageOneConfig.ImageSize;
+    int IStackGanTrainer.BatchSize => Options.BatchSize;
+    long IStackGanTrainer.Seed => Options.Seed;
+    nn.Module IStackGanTrainer.Generator => G;
+    nn.Module IStackGanTrainer.Discriminator => D;
+    object IStackGanTrainer.Settings => new { stage = 1, Config, Options };
+
+    public (Tensor StageOne, Tensor? StageTwo) Draw(Tensor text, IReadOnlyList<long> seeds)
+    {
+        try { return StackGanPipeline.Draw(G, null, text, seeds); }
+        finally { G.train(); }
+    }
 
     public StageOneTrainer(StageOneConfig config, StageOneTrainOptions options, Device? device = null)
     {
@@ -37,7 +46,7 @@ public sealed class StageOneTrainer : IDisposable
         Device = device ?? CPU;
         manual_seed(options.Seed);
         G = new StageOneGenerator(config);
-        D = new StageOneDiscriminator(config);
+        D = new MatchingAwareDiscriminator(config);
         Init.Dcgan(G);
         Init.Dcgan(D);
         G.to(Device);
@@ -48,57 +57,24 @@ public sealed class StageOneTrainer : IDisposable
 
     /// <param name="real">[N, 3, 64, 64] in [−1, 1] on the trainer's device.</param>
     /// <param name="text">[N, TextDim]: the embedding of one caption of each image (the encoder is frozen).</param>
-    public StageOneProgress TrainStep(Tensor real, Tensor text)
+    public StackGanProgress TrainStep(Tensor real, Tensor text)
     {
         G.train();
         D.train();
         long n = real.shape[0];
         using var noise = new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_003 + Step)));
-        double lossD, lossG, kl, realRight, fakeRight, realWrong;
-        // The optimizer steps run outside the dispose scopes: Adam allocates its moment estimates at its first step,
-        // and a per-step scope would free them under it (seen: NaN weights after two steps, now and then).
-        Tensor fake, klTerm;
-        using (NewDisposeScope())
+        // TorchSharp's generators are CPU ones: on a GPU, instance noise comes from the device's global generator.
+        using var deviceNoise = Device.type == DeviceType.CPU ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_033 + Step))) : null;
+        var progress = MatchingAwareGan.Step(D, optD, optG, real, text, Options.KlWeight, Step + 1,
+            MatchingAwareGan.NoiseAt(Options.InstanceNoise, Options.NoiseDecaySteps, Step), deviceNoise, () =>
         {
             var (mu, logVar) = G.Condition(text);
             var eps = randn([n, Config.CondDim], generator: noise).to(Device);
             var z = randn([n, Config.LatentDim], generator: noise).to(Device);
-            fake = G.FromCondition(ConditioningAugmentation.Sample(mu, logVar, eps), z).MoveToOuterDisposeScope();
-            klTerm = ConditioningAugmentation.Kl(mu, logVar).MoveToOuterDisposeScope();
-
-            optD.zero_grad();
-            // Another image's text for each real image: the batch rolled by one (images in a batch are distinct).
-            var wrong = text.roll(1, 0);
-            var dRealRight = D.forward(real, text);
-            var dFakeRight = D.forward(fake.detach(), text);
-            var dRealWrong = D.forward(real, wrong);
-            var ones = ones_like(dRealRight);
-            var zeros = zeros_like(dRealRight);
-            var lossDt = nn.functional.binary_cross_entropy_with_logits(dRealRight, ones)
-                .add(nn.functional.binary_cross_entropy_with_logits(dFakeRight, zeros).mul(0.5))
-                .add(nn.functional.binary_cross_entropy_with_logits(dRealWrong, zeros).mul(0.5));
-            lossDt.backward();
-            lossD = lossDt.item<float>();
-            realRight = nn.functional.sigmoid(dRealRight).mean().item<float>();
-            fakeRight = nn.functional.sigmoid(dFakeRight).mean().item<float>();
-            realWrong = nn.functional.sigmoid(dRealWrong).mean().item<float>();
-        }
-        optD.step();
-
-        using (fake)
-        using (klTerm)
-        using (NewDisposeScope())
-        {
-            optG.zero_grad();
-            var dFake = D.forward(fake, text);
-            var lossGt = nn.functional.binary_cross_entropy_with_logits(dFake, ones_like(dFake)).add(klTerm.mul(Options.KlWeight));
-            lossGt.backward();
-            lossG = lossGt.item<float>();
-            kl = klTerm.item<float>();
-        }
-        optG.step();
+            return (G.FromCondition(ConditioningAugmentation.Sample(mu, logVar, eps), z), ConditioningAugmentation.Kl(mu, logVar));
+        });
         Step++;
-        return new StageOneProgress(Step, lossD, lossG, kl, realRight, fakeRight, realWrong);
+        return progress;
     }
 
     // What a checkpoint holds, by file name.
