@@ -28,6 +28,7 @@ app.MapHealthEndpoints();
 app.MapMetrics();
 app.MapGenerationsEndpoints();
 app.MapAgingsEndpoints();
+app.MapTextToImageEndpoints();
 app.MapVideosEndpoints();
 app.MapJobsEndpoints();
 app.MapModelsEndpoints();

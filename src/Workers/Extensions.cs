@@ -34,6 +34,7 @@ public static class Extensions
         services.AddSingleton<VersionCatalog>();
         services.AddScoped<IGenerationJob, GenerationJob>();
         services.AddScoped<IAgingJob, AgingJob>();
+        services.AddScoped<ITextToImageJob, TextToImageJob>();
         services.AddScoped<IVideoJob, VideoJob>();
         // The host waits for Hangfire, which waits for the jobs in their grace period (WorkerOptions.ShutdownGraceSeconds).
         services.AddOptions<HostOptions>().Configure<IOptions<WorkerOptions>>((host, worker) =>

@@ -43,7 +43,7 @@ public sealed class WorkerOptions
 
     /// <summary>
     /// The inference queues this worker takes jobs from, comma-separated, most urgent first: any of generation, aging,
-    /// video. Empty means all of them. A worker per family (e.g. one only for video on the big GPU) is this setting.
+    /// text-to-image, video. Empty means all of them. A worker per family (e.g. one only for video on the big GPU) is this setting.
     /// </summary>
     public string Queues { get; set; } = "";
 

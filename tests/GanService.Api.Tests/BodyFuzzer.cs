@@ -44,6 +44,27 @@ public sealed class BodyFuzzer(IReadOnlyDictionary<string, string> valid, IReadO
             ["label"] = ["\"bag\"", "\"hat\""],
         });
 
+    /// <summary>POST /v1/text-to-image: edges include prompts at and past the length limit, control characters, a lone
+    /// surrogate, blank text, and a model of the wrong kind.</summary>
+    public static readonly BodyFuzzer TextToImage = new(
+        new Dictionary<string, string>
+        {
+            ["model"] = "\"stackgan-emoji\"", ["prompt"] = "\"red apple\"", ["count"] = "1", ["seed"] = "42", ["includeStageOne"] = "false",
+            ["format"] = "\"png\"", ["webhook"] = "\"http://127.0.0.1:9/hook\"", ["webhookEvents"] = "[\"completed\"]",
+        },
+        new Dictionary<string, string[]>
+        {
+            ["prompt"] =
+            [
+                "\"a\"", "\"" + new string('p', 256) + "\"", "\"" + new string('p', 257) + "\"", "\"\\u0000\"", "\"\\ud800\"", "\"   \"",
+                "\"😀 red apple\"", "\"RED\\tApple\\n\"", "\"\\u0007bell\"",
+            ],
+            ["count"] = ["1", "16", "17", "0"],
+            ["includeStageOne"] = ["true", "false", "null"],
+            ["model"] = ["\"dcgan-fashion\"", "\"STACKGAN-EMOJI\"", "null"],
+            ["format"] = ["\"png\"", "\"WEBP\"", "\"gif\""],
+        });
+
     /// <summary>POST /v1/trainings, a run small enough to cancel at once.</summary>
     public static readonly BodyFuzzer Trainings = new(
         new Dictionary<string, string>

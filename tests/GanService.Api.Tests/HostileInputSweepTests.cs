@@ -204,6 +204,7 @@ public sealed class HostileInputSweepTests(ServiceHost host, ITestOutputHelper o
         "/v1/generations" => BodyFuzzer.Generations,
         "/v1/trainings" => BodyFuzzer.Trainings,
         "/v1/videos" => BodyFuzzer.Videos,
+        "/v1/text-to-image" => BodyFuzzer.TextToImage,
         _ => null,
     };
 

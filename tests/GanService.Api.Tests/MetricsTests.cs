@@ -55,7 +55,7 @@ public sealed partial class MetricsTests(ServiceHost host)
         var api1 = await ScrapeAsync("/metrics");
         Assert.Equal(submitted0 + 2, Sample(api1, "ganservice_jobs_submitted_total", generation, model));
         // Read at the scrape: every queue's depth and the active jobs per kind and status (nothing is waiting now).
-        foreach (var queue in new[] { "generation", "aging", "video", "training" })
+        foreach (var queue in new[] { "generation", "aging", "text-to-image", "video", "training" })
             Assert.Equal(0, Sample(api1, "ganservice_queue_depth", ("queue", queue)));
         Assert.Equal(0, Sample(api1, "ganservice_jobs_active", generation, ("status", "queued")));
         Assert.True(Sample(api1, "http_server_request_duration_seconds_count", ("http_route", "/v1/generations/"), ("http_request_method", "POST")) >= 2,
@@ -104,7 +104,7 @@ public sealed partial class MetricsTests(ServiceHost host)
         Assert.StartsWith("SELECT count(*) FROM jobs", query);
         long fromQuery = await host.ScalarAsync<long>(query);
         var scrape = await ScrapeAsync("/metrics");
-        double fromGauge = new[] { "generation", "aging", "video" }
+        double fromGauge = new[] { "generation", "aging", "text-to-image", "video" }
             .Sum(kind => (Sample(scrape, "ganservice_jobs_active", ("kind", kind), ("status", "queued")) ?? 0)
                        + (Sample(scrape, "ganservice_jobs_active", ("kind", kind), ("status", "running")) ?? 0));
         Assert.Equal(fromGauge, fromQuery);

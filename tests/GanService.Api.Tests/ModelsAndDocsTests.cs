@@ -101,7 +101,7 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         Assert.Equal(ids.Count, ids.Distinct().Count());
-        foreach (var expected in new[] { "CreateGeneration", "GetJob", "ListJobs", "CancelJob", "ListModels" }) Assert.Contains(expected, ids);
+        foreach (var expected in new[] { "CreateGeneration", "CreateTextToImage", "GetJob", "ListJobs", "CancelJob", "ListModels" }) Assert.Contains(expected, ids);
     }
 
     [Fact]
@@ -122,8 +122,8 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
         Assert.Equal("healthy", ready.GetProperty("status").GetString());
         Assert.Equal("healthy", ready.GetProperty("checks").GetProperty("postgres").GetProperty("status").GetString());
 
-        // The worker reports its device, and warmed the default models at start (generation, aging and video).
-        Assert.Contains("Warmed 3 default model", host.Logs(int.MaxValue));
+        // The worker reports its device, and warmed the default models at start (generation, aging, text-to-image and video).
+        Assert.Contains("Warmed 4 default model", host.Logs(int.MaxValue));
         var worker = ready.GetProperty("checks").GetProperty("workers").GetProperty("data").GetProperty("workers")[0];
         Assert.Equal("cpu", worker.GetProperty("device").GetString());
         Assert.StartsWith("cpu (1 torch threads", worker.GetProperty("deviceName").GetString());
@@ -131,8 +131,10 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
         // ./test.sh installs ffmpeg, so this worker writes mp4 besides gif and webp, and takes the video queue.
         Assert.Equal(["gif", "webp", "mp4"], worker.GetProperty("videoFormats").EnumerateArray().Select(f => f.GetString()));
         Assert.Contains("video", worker.GetProperty("queues").EnumerateArray().Select(q => q.GetString()));
+        Assert.Contains("text-to-image", worker.GetProperty("queues").EnumerateArray().Select(q => q.GetString()));
         Assert.Contains(worker.GetProperty("loadedModels").EnumerateArray(), m => m.GetProperty("model").GetString() == "dcgan-fashion");
         Assert.Contains(worker.GetProperty("loadedModels").EnumerateArray(), m => m.GetProperty("model").GetString() == "caae-faces");
+        Assert.Contains(worker.GetProperty("loadedModels").EnumerateArray(), m => m.GetProperty("model").GetString() == "stackgan-emoji");
     }
 
     [Fact]
@@ -144,6 +146,21 @@ public sealed class ModelsAndDocsTests(ServiceHost host)
         Assert.Equal(JsonValueKind.Object, example.ValueKind);
 
         var job = await host.Client.GenerateAsync(example.GetRawText());
+        Assert.Equal(example.GetProperty("count").GetInt32(), job.GetProperty("outputs").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Swagger_example_for_a_text_to_image_runs_as_it_is()
+    {
+        var (_, doc) = await host.Client.GetJsonAsync("/swagger/v1/swagger.json");
+        var schema = doc.GetProperty("components").GetProperty("schemas").GetProperty("TextToImageRequest");
+        var example = schema.TryGetProperty("example", out var single) ? single : schema.GetProperty("examples")[0];
+        Assert.Equal(JsonValueKind.Object, example.ValueKind);
+
+        var (response, job) = await host.Client.PostAsync("/v1/text-to-image", example.GetRawText(), ("Prefer", "wait=60"));
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"expected 200, got {(int)response.StatusCode}: {job}");
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        // No includeStageOne in the example: one output per image, whatever stages the model has.
         Assert.Equal(example.GetProperty("count").GetInt32(), job.GetProperty("outputs").GetArrayLength());
     }
 }

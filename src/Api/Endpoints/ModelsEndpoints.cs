@@ -18,7 +18,7 @@ namespace GanService.Api.Endpoints;
 /// <summary>A servable model.</summary>
 /// <param name="Version">Current version: first 12 hex digits of the weights' sha256.</param>
 /// <param name="Sha256">The current version's weights sha256 (safetensors file).</param>
-/// <param name="Resolution">Output width and height in pixels.</param>
+/// <param name="Resolution">Output width and height in pixels (a text-to-image model's: its final stage's).</param>
 /// <param name="Labels">Class labels a request may name: a conditional generation model's classes; an aging model's
 /// genders (its <c>gender</c> field).</param>
 /// <param name="AgeGroups">An aging model's age groups, youngest first (its <c>targetAges</c>).</param>

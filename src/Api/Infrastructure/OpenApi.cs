@@ -43,6 +43,10 @@ public static class OpenApi
             if (context.Type == typeof(Endpoints.GenerationRequest) && schema is OpenApiSchema concrete)
                 concrete.Examples = [System.Text.Json.Nodes.JsonNode.Parse(
                     """{"model":"dcgan-fashion","count":4,"seed":42,"label":"sneaker","truncation":1.0,"format":"png"}""")!];
+            // No includeStageOne, so that it runs whatever stages the served model has.
+            else if (context.Type == typeof(Endpoints.TextToImageRequest) && schema is OpenApiSchema textToImage)
+                textToImage.Examples = [System.Text.Json.Nodes.JsonNode.Parse(
+                    """{"model":"stackgan-emoji","prompt":"red apple","count":4,"seed":42,"format":"png"}""")!];
         }
     }
 

@@ -107,7 +107,9 @@ public sealed partial class ProblemExceptionHandler(IProblemDetailsService probl
             .Replace("System.Nullable`1[System.Int32]", "an integer")
             .Replace("System.Nullable`1[System.Int64]", "an integer")
             .Replace("System.Nullable`1[System.Double]", "a number")
+            .Replace("System.Nullable`1[System.Boolean]", "true or false")
             .Replace("System.Int32", "an integer").Replace("System.Int64", "an integer")
-            .Replace("System.Double", "a number").Replace("System.String", "a string");
+            .Replace("System.Double", "a number").Replace("System.String", "a string")
+            .Replace("System.Boolean", "true or false");
     }
 }

@@ -17,7 +17,8 @@ namespace GanService.Api.Jobs;
 /// <param name="Device">Where it ran (cpu, cuda:0).</param>
 /// <param name="CancelAfter">From the Cancel-After header: if the job has not started by then, it is canceled.</param>
 /// <param name="Detail">Live figures of a long job: for a training its step, kimg, resolution, fade-in α, losses and
-/// images/s, and once done the registered version.</param>
+/// images/s, and once done the registered version. For a finished text-to-image job, what the text encoder read:
+/// <c>promptTokens</c>, <c>unknownTokens</c> (pieces outside the vocabulary) and <c>truncated</c> (more than it reads).</param>
 /// <param name="Webhook">Where this job's webhook deliveries go (GET /v1/jobs/{id}/webhooks lists them).</param>
 /// <param name="WebhookEvents">Which events are sent: start, progress, completed.</param>
 /// <param name="ExpiresAt">When the outputs' files will be deleted (Retention:OutputSeconds after completion).</param>
@@ -49,9 +50,11 @@ public sealed record JobDto(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? InputUrl = null);
 
 /// <param name="Url">Signed link, valid for Storage:LinkTtlSeconds.</param>
-/// <param name="Seed">The seed this image was drawn from: request seed + index (an aging job's outputs carry its seed).</param>
+/// <param name="Seed">The seed this image was drawn from: request seed + index (an aging job's outputs carry its seed;
+/// a text-to-image job's Stage-I images carry their final image's seed).</param>
 /// <param name="Label">The class the image was conditioned on; for an aging job the gender the face was drawn with,
-/// or <c>strip</c> for the strip of all ages.</param>
+/// or <c>strip</c> for the strip of all ages; for a text-to-image job <c>stage-two</c> (a final image) or
+/// <c>stage-one</c> (a 64 px Stage-I image: the final one of a model without Stage-II, or the one includeStageOne adds).</param>
 /// <param name="AgeGroup">For an aging job: the age group this face is drawn at (absent on the strip).</param>
 /// <param name="Frames">For a video (or mask video): its number of frames.</param>
 public sealed record OutputDto(

@@ -27,12 +27,13 @@ public static class Queues
 {
     /// <summary>Hangfire queue names (lower case, digits, dashes and underscores only).</summary>
     /// <summary>The queues the inference server of a worker takes jobs from, most urgent first.</summary>
-    public static string[] Inference { get; } = ["generation", "aging", "video"];
+    public static string[] Inference { get; } = ["generation", "aging", "text-to-image", "video"];
 
     public static string ForKind(string kind) => kind switch
     {
         JobKinds.Generation => "generation",
         JobKinds.Aging => "aging",
+        JobKinds.TextToImage => "text-to-image",   // a dash, not the fallback's underscore: workers read queue names as model kinds
         JobKinds.Video => "video",
         JobKinds.Training => "training",
         _ => kind.Replace('-', '_'),

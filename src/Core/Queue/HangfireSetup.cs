@@ -41,6 +41,7 @@ public sealed class HangfireJobQueue(IBackgroundJobClient client) : IJobQueue
     {
         JobKinds.Generation => client.Enqueue<IGenerationJob>(Queues.ForKind(kind), j => j.RunAsync(jobId, CancellationToken.None)),
         JobKinds.Aging => client.Enqueue<IAgingJob>(Queues.ForKind(kind), j => j.RunAsync(jobId, CancellationToken.None)),
+        JobKinds.TextToImage => client.Enqueue<ITextToImageJob>(Queues.ForKind(kind), j => j.RunAsync(jobId, CancellationToken.None)),
         JobKinds.Video => client.Enqueue<IVideoJob>(Queues.ForKind(kind), j => j.RunAsync(jobId, CancellationToken.None)),
         JobKinds.Training => client.Enqueue<ITrainingJob>(Queues.ForKind(kind), j => j.RunAsync(jobId, CancellationToken.None)),
         _ => throw new NotSupportedException($"No worker runs jobs of kind '{kind}' yet."),

@@ -1,6 +1,7 @@
 using GanService.Core.Data;
 using GanService.Models;
 using GanService.Models.Caae;
+using GanService.Models.StackGan;
 using GanService.Models.VideoGan;
 using Microsoft.Extensions.Options;
 using TorchSharp;
@@ -9,7 +10,7 @@ using static TorchSharp.torch;
 namespace GanService.Workers.Inference;
 
 /// <summary>
-/// Models (generators, CAAEs, video GANs) loaded once per process, keyed by model version, checked against the version's sha256, kept within
+/// Models (generators, CAAEs, video GANs, StackGANs) loaded once per process, keyed by model version, checked against the version's sha256, kept within
 /// <see cref="WorkerOptions.ModelCacheMegabytes"/> of parameters and buffers: the least recently used model is
 /// unloaded first (never the one being loaded). Used only on the device thread, so it needs no locking.
 /// </summary>
@@ -49,11 +50,16 @@ public sealed class ModelCache(IOptions<WorkerOptions> options, ILogger<ModelCac
     public VideoGanGenerator VideoGan(ModelVersion version, Device device) =>
         Get(version, device, () => VideoGanGenerator.Load(version.Config, version.WeightsPath));
 
+    /// <summary>The version's StackGAN (caption encoder, vocabulary, both stages). Call on the device thread.</summary>
+    public StackGanModel StackGan(ModelVersion version, Device device) =>
+        Get(version, device, () => StackGanModel.Load(version.Config, version.WeightsPath));
+
     /// <summary>Loads the version as its family is served (a CAAE, a video GAN, or an image generator). Call on the device thread.</summary>
     public void Warm(ModelVersion version, string family, Device device)
     {
         if (family == "caae") Caae(version, device);
         else if (family == "vgan") VideoGan(version, device);
+        else if (family == "stackgan") StackGan(version, device).Embed("warm");   // also loads the byte-pair tables
         else Generator(version, family, device);
     }
 

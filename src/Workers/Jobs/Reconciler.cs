@@ -48,7 +48,7 @@ public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage 
             "Job {JobId} was accepted but never queued; enqueued it now", ct);
         int wedged = 0;
         var monitor = storage.GetMonitoringApi();
-        foreach (var kind in new[] { JobKinds.Generation, JobKinds.Aging, JobKinds.Video })
+        foreach (var kind in new[] { JobKinds.Generation, JobKinds.Aging, JobKinds.TextToImage, JobKinds.Video })
         {
             if (monitor.EnqueuedCount(Queues.ForKind(kind)) != 0) continue;
             var staleCutoff = DateTimeOffset.UtcNow.AddSeconds(-options.Value.StaleQueuedSeconds);
