@@ -190,4 +190,26 @@ public sealed class StackGanTests : IDisposable
         }
         Assert.Throws<ArgumentException>(() => new StackGanModel(new StackGanBundleConfig(encoderConfig, Tiny with { TextDim = 3 }, null, "x")));
     }
+
+    [Fact]
+    public void DiffAugment_is_seeded_differs_per_image_cuts_a_grey_square_and_passes_gradients()
+    {
+        using var scope = NewDisposeScope();
+        // A white image with a dark centre, like an emoji: four copies.
+        var images = ones(4, 3, 32, 32);
+        images.narrow(2, 8, 16).narrow(3, 8, 16).fill_(-0.6);
+        images.requires_grad = true;
+        using var g1 = new Generator(3);
+        using var g2 = new Generator(3);
+        var a = DiffAugment.Apply(images, g1);
+        var b = DiffAugment.Apply(images, g2);
+        Assert.Equal(images.shape, a.shape);
+        Assert.True(a.equal(b).all().item<bool>(), "the same generator state must give the same augmentation");
+        Assert.False(a[0].equal(a[1]).all().item<bool>(), "each image gets its own augmentation");
+        // Cutout: every image has a square of exact zeros (an 8×8 block at least, clipped at the edge).
+        for (int i = 0; i < 4; i++)
+            Assert.True(a[i].eq(0).all(0).sum().item<long>() >= 64, $"image {i} has no cutout");
+        a.sum().backward();
+        Assert.True(images.grad is { } grad && grad.abs().sum().item<float>() > 0, "no gradient reaches the input");
+    }
 }

@@ -45,13 +45,18 @@ public static class MatchingAwareGan
     /// <param name="noiseSource">Draws that noise on the CPU, seeded by the step so a resumed run adds the same; null on a
     /// GPU, where the device's own generator draws it (a CPU draw of 256 px batches costs more than the GPU step), and
     /// a resumed GPU run is then not bit-exact.</param>
+    /// <param name="augment">When set, every image D sees goes through <see cref="DiffAugment"/> first, drawn from it.</param>
     public static StackGanProgress Step(nn.Module<Tensor, Tensor, Tensor> d, Adam optD, Adam optG, Tensor real, Tensor text, double klWeight, long step,
-        double noise, torch.Generator? noiseSource, Func<(Tensor Fake, Tensor Kl)> generate)
+        double noise, torch.Generator? noiseSource, torch.Generator? augment, Func<(Tensor Fake, Tensor Kl)> generate)
     {
         // Instance noise (Sønderby et al. 2016): real emoji sit on exactly white backgrounds that tanh never quite
         // reaches, so without it D wins on the background alone (seen: D(fake) → 0.00 within 1,500 steps, G's loss
         // climbing, Stage-II drawing noise). Fresh noise for each image D looks at, annealed to 0 by the trainer.
-        Tensor Noisy(Tensor x) => noise <= 0 ? x : x.add(randn(x.shape, device: x.device, generator: noiseSource).mul(noise));
+        Tensor Noisy(Tensor x)
+        {
+            if (augment is not null) x = DiffAugment.Apply(x, augment);
+            return noise <= 0 ? x : x.add(randn(x.shape, device: x.device, generator: noiseSource).mul(noise));
+        }
         double lossD, lossG, kl, realRight, fakeRight, realWrong;
         // The optimizer steps run outside the dispose scopes: Adam allocates its moment estimates at its first step,
         // and a per-step scope would free them under it (seen: NaN weights after two steps, now and then).

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace GanService.Models.StackGan;
 
 /// <param name="KlWeight">Weight of conditioning augmentation's KL term in G's loss (the paper's code: 2).</param>
-public sealed record StageOneTrainOptions(int BatchSize = 64, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1, double InstanceNoise = 0.1, long NoiseDecaySteps = 5000);
+public sealed record StageOneTrainOptions(int BatchSize = 64, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1, double InstanceNoise = 0.1, long NoiseDecaySteps = 5000, bool Augment = false);
 
 public sealed record StageOneTrainState(long Step, StageOneConfig Config, StageOneTrainOptions Options);
 
@@ -64,9 +64,10 @@ public sealed class StageOneTrainer : IStackGanTrainer
         long n = real.shape[0];
         using var noise = new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_003 + Step)));
         // TorchSharp's generators are CPU ones: on a GPU, instance noise comes from the device's global generator.
+        using var augment = Options.Augment ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_037 + Step))) : null;
         using var deviceNoise = Device.type == DeviceType.CPU ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_033 + Step))) : null;
         var progress = MatchingAwareGan.Step(D, optD, optG, real, text, Options.KlWeight, Step + 1,
-            MatchingAwareGan.NoiseAt(Options.InstanceNoise, Options.NoiseDecaySteps, Step), deviceNoise, () =>
+            MatchingAwareGan.NoiseAt(Options.InstanceNoise, Options.NoiseDecaySteps, Step), deviceNoise, augment, () =>
         {
             var (mu, logVar) = G.Condition(text);
             var eps = randn([n, Config.CondDim], generator: noise).to(Device);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace GanService.Models.StackGan;
 
-public sealed record StageTwoTrainOptions(int BatchSize = 32, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1, double InstanceNoise = 0.1, long NoiseDecaySteps = 4000);
+public sealed record StageTwoTrainOptions(int BatchSize = 32, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1, double InstanceNoise = 0.1, long NoiseDecaySteps = 4000, bool Augment = true);
 
 public sealed record StageTwoTrainState(long Step, StageTwoConfig Config, StageTwoTrainOptions Options, StageOneConfig StageOne);
 
@@ -74,9 +74,10 @@ public sealed class StageTwoTrainer : IStackGanTrainer
         long n = real.shape[0];
         using var noise = new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_003 + Step)));
         // TorchSharp's generators are CPU ones: on a GPU, instance noise comes from the device's global generator.
+        using var augment = Options.Augment ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_037 + Step))) : null;
         using var deviceNoise = Device.type == DeviceType.CPU ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_033 + Step))) : null;
         var progress = MatchingAwareGan.Step(D, optD, optG, real, text, Options.KlWeight, Step + 1,
-            MatchingAwareGan.NoiseAt(Options.InstanceNoise, Options.NoiseDecaySteps, Step), deviceNoise, () =>
+            MatchingAwareGan.NoiseAt(Options.InstanceNoise, Options.NoiseDecaySteps, Step), deviceNoise, augment, () =>
         {
             var eps1 = randn([n, StageOne.Config.CondDim], generator: noise).to(Device);
             var z = randn([n, StageOne.Config.LatentDim], generator: noise).to(Device);

@@ -52,12 +52,14 @@ public static class TrainStackGanCommand
         using var trainer = resumed ?? (stage == 1
             ? new StageOneTrainer(new StageOneConfig(TextDim: textDim, Ngf: args.Int("ngf", 48), Ndf: args.Int("ndf", 48)),
                 new StageOneTrainOptions(BatchSize: args.Int("batch", 64), LearningRate: args.Double("lr", 2e-4), KlWeight: args.Double("kl", 2.0), Seed: seed,
-                    InstanceNoise: args.Double("noise", 0.1), NoiseDecaySteps: args.OptionalLong("noise-decay") ?? 5000), device)
+                    InstanceNoise: args.Double("noise", 0.1), NoiseDecaySteps: args.OptionalLong("noise-decay") ?? 5000,
+                    Augment: args.Flag("augment")), device)
             : new StageTwoTrainer(
                 new StageTwoConfig(TextDim: textDim, ImageSize: args.Int("size", 256), Ngf: args.Int("ngf", 48), Ndf: args.Int("ndf", 32),
                     ResidualBlocks: args.Int("residual-blocks", 2)),
                 new StageTwoTrainOptions(BatchSize: args.Int("batch", 32), LearningRate: args.Double("lr", 2e-4), KlWeight: args.Double("kl", 2.0), Seed: seed,
-                    InstanceNoise: args.Double("noise", 0.1), NoiseDecaySteps: args.OptionalLong("noise-decay") ?? 4000),
+                    InstanceNoise: args.Double("noise", 0.1), NoiseDecaySteps: args.OptionalLong("noise-decay") ?? 4000,
+                    Augment: !args.Flag("no-augment")),
                 StackGanFiles.LoadStageOne(outDir), device));
         if (trainer.Step > 0) Console.WriteLine($"resumed from {GanService.Models.Training.Checkpoints.Latest(checkpoints)} at step {trainer.Step}");
 
