@@ -13,21 +13,38 @@ public static class SampleGrid
     /// </summary>
     public static byte[] Render(IImageGenerator g, Device device, int rows, int perRow, int scale)
     {
-        int size = g.ImageSize;
         bool conditional = g.NumClasses > 0;
         if (conditional) rows = g.NumClasses;
-        using var grid = new SKBitmap(perRow * size * scale, rows * size * scale, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        using var canvas = new SKCanvas(grid);
-        for (int row = 0; row < rows; row++)
+        return Paint(rows, perRow, g.ImageSize, g.Channels, scale, row =>
         {
             var seeds = Enumerable.Range(0, perRow).Select(i => (long)(conditional ? i : row * perRow + i)).ToArray();
-            int[]? labels = conditional ? seeds.Select(_ => row).ToArray() : null;
-            var pixels = ImageSampler.Sample(g, device, seeds, labels, 1.0);
+            return ImageSampler.Sample(g, device, seeds, conditional ? seeds.Select(_ => row).ToArray() : null, 1.0);
+        });
+    }
+
+    /// <summary>One row per prompt, seeds 0..perRow−1, drawn as text-to-image jobs draw them (the final images).</summary>
+    public static byte[] Render(GanService.Models.StackGan.StackGanModel model, IReadOnlyList<string> prompts, int perRow, int scale) =>
+        Paint(prompts.Count, perRow, model.ImageSize, 3, scale, row =>
+        {
+            using var scope = NewDisposeScope();
+            var (text, _) = model.Embed(prompts[row]);
+            var (low, high) = model.Draw(text, Enumerable.Range(0, perRow).Select(i => (long)i).ToList());
+            return ImageSampler.ToPixels(high ?? low);
+        });
+
+    /// <summary>Rows of square HWC tiles (<paramref name="row"/> gives row r's), each scaled up with nearest-neighbour sampling.</summary>
+    private static byte[] Paint(int rows, int perRow, int size, int channels, int scale, Func<int, byte[][]> row)
+    {
+        using var grid = new SKBitmap(perRow * size * scale, rows * size * scale, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        using var canvas = new SKCanvas(grid);
+        for (int r = 0; r < rows; r++)
+        {
+            var pixels = row(r);
             for (int col = 0; col < perRow; col++)
             {
-                using var bitmap = ImageEncoder.ToBitmap(pixels[col], size, size, g.Channels);
+                using var bitmap = ImageEncoder.ToBitmap(pixels[col], size, size, channels);
                 using var tile = SKImage.FromBitmap(bitmap);
-                canvas.DrawImage(tile, SKRect.Create(col * size * scale, row * size * scale, size * scale, size * scale),
+                canvas.DrawImage(tile, SKRect.Create(col * size * scale, r * size * scale, size * scale, size * scale),
                     new SKSamplingOptions(SKFilterMode.Nearest));
             }
         }
