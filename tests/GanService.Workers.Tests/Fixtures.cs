@@ -33,6 +33,19 @@ public sealed class TempModels : IDisposable
         return Saved(name, g, config);
     }
 
+    /// <summary>A tiny untrained StackGAN bundle (encoder, four-piece vocabulary, Stage-I, and Stage-II when asked).</summary>
+    public ModelVersion CreateStackGan(string name, long seed, bool withStageTwo)
+    {
+        manual_seed(seed);
+        var pieces = GanService.Models.Text.CaptionTokenizer.PieceIds("red apple green heart").Distinct().Take(4).ToList();
+        var encoder = new GanService.Models.Text.CaptionEncoderFiles(new GanService.Models.Text.CaptionTokenizer(pieces, 6),
+            new GanService.Models.Text.TextEncoder(new GanService.Models.Text.TextEncoderConfig(pieces.Count + 2, MaxTokens: 6, EmbedDim: 8, Hidden: 16, TextDim: 12)));
+        using var stageOne = new GanService.Models.StackGan.StageOneGenerator(new(TextDim: 12, CondDim: 6, LatentDim: 8, Ngf: 8, Ndf: 8));
+        using var stageTwo = withStageTwo ? new GanService.Models.StackGan.StageTwoGenerator(new(TextDim: 12, CondDim: 6, ImageSize: 128, Ngf: 16, Ndf: 8, ResidualBlocks: 1)) : null;
+        using var model = GanService.Models.StackGan.StackGanModel.From(encoder, stageOne, stageTwo, "test");
+        return Saved(name, model, model.Config);
+    }
+
     /// <summary>Saves <paramref name="g"/>'s weights and describes them as a model version, as the registry does.</summary>
     private ModelVersion Saved(string name, TorchSharp.torch.nn.Module g, object config)
     {

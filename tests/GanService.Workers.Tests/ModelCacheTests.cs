@@ -51,4 +51,30 @@ public sealed class ModelCacheTests : IDisposable
         var e = Assert.Throws<Jobs.JobInputException>(() => cache.Generator(a, "dcgan", CPU));
         Assert.Contains("changed on disk", e.Message);
     }
+
+    [Fact]
+    public void A_stackgan_bundle_is_warmed_by_its_family_and_draws_what_its_stages_hold()
+    {
+        var one = models.CreateStackGan("t2i-one", 4, withStageTwo: false);
+        var two = models.CreateStackGan("t2i-two", 5, withStageTwo: true);
+        using var cache = TempModels.Cache(TempModels.Options());
+        cache.Warm(one, "stackgan", CPU);
+        cache.Warm(two, "stackgan", CPU);
+        Assert.Equal((0L, 2L, 0L, 2), cache.Stats);
+        var m1 = cache.StackGan(one, CPU);
+        var m2 = cache.StackGan(two, CPU);
+        Assert.Equal((2L, 2L, 0L, 2), cache.Stats);
+        using (NewDisposeScope())
+        {
+            var (text, reading) = m2.Embed("Red apple zzzqx");
+            Assert.True(reading.PromptTokens >= 3 && reading.UnknownTokens >= 1 && !reading.Truncated, reading.ToString());
+            var (low, high) = m2.Draw(text, [1, 2]);
+            Assert.Equal([2L, 3, 64, 64], low.shape);
+            Assert.Equal([2L, 3, 128, 128], high!.shape);
+            Assert.Null(m1.Draw(m1.Embed("red apple").Text, [1]).StageTwo);
+        }
+        // A version is what its family says: the same bundle asked for as an image generator is refused, not misread.
+        var e = Assert.Throws<Jobs.JobInputException>(() => cache.Caae(one, CPU));
+        Assert.Contains("is not a", e.Message);
+    }
 }

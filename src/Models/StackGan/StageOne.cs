@@ -77,20 +77,28 @@ public sealed class StageOneGenerator : Module<Tensor, Tensor, (Tensor Image, Te
         long top = 8L * config.Ngf;
         fc = Linear(config.CondDim + config.LatentDim, top * 4 * 4, hasBias: false);
         fcNorm = BatchNorm1d(top * 4 * 4);
-        var blocks = new List<(string, Module<Tensor, Tensor>)>();
-        long channels = top;
-        for (int i = 0; i < 4; i++)
-        {
-            long next = Math.Max(channels / 2, config.Ngf / 2);
-            blocks.Add(($"up{i}", Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)));
-            blocks.Add(($"conv{i}", new StableConv2d(channels, next, 3, padding: 1, bias: false)));
-            blocks.Add(($"bn{i}", BatchNorm2d(next)));
-            blocks.Add(($"relu{i}", ReLU()));
-            channels = next;
-        }
-        up = Sequential(blocks);
+        (up, long channels) = UpBlocks(top, 4, c => Math.Max(c / 2, config.Ngf / 2));
         toRgb = new StableConv2d(channels, 3, 3, padding: 1);
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> (nearest ×2, conv 3×3 without bias, BatchNorm, ReLU) blocks named up{i}, conv{i}, bn{i},
+    /// relu{i} (both stages' upsampling, so their weight names match), the channels going c → <paramref name="next"/>(c).
+    /// </summary>
+    internal static (Sequential Blocks, long Channels) UpBlocks(long channels, int count, Func<long, long> next)
+    {
+        var blocks = new List<(string, Module<Tensor, Tensor>)>();
+        for (int i = 0; i < count; i++)
+        {
+            long n = next(channels);
+            blocks.Add(($"up{i}", Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)));
+            blocks.Add(($"conv{i}", new StableConv2d(channels, n, 3, padding: 1, bias: false)));
+            blocks.Add(($"bn{i}", BatchNorm2d(n)));
+            blocks.Add(($"relu{i}", ReLU()));
+            channels = n;
+        }
+        return (Sequential(blocks), channels);
     }
 
     /// <summary>The image from a condition already drawn (what serving uses: c from the job's seed).</summary>

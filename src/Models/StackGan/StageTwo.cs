@@ -78,19 +78,8 @@ public sealed class StageTwoGenerator : Module<Tensor, Tensor, (Tensor Image, Te
             ("conv", new StableConv2d(4 * g + config.CondDim, 4 * g, 3, padding: 1, bias: false)), ("bn", BatchNorm2d(4 * g)), ("relu", ReLU()));
         residual = Sequential(Enumerable.Range(0, config.ResidualBlocks)
             .Select(i => ($"res{i}", (Module<Tensor, Tensor>)new ResidualBlock(4 * g))).ToList());
-        var blocks = new List<(string, Module<Tensor, Tensor>)>();
-        long channels = 4 * g;
-        for (int i = 0; i < config.Upsamplings; i++)
-        {
-            // Half the channels, rounded up to a multiple of 16 (and at least 16): CPU serving stays on oneDNN's fast path.
-            long next = Math.Max(16, (channels / 2 + 15) / 16 * 16);
-            blocks.Add(($"up{i}", Upsample(scale_factor: [2.0, 2.0], mode: UpsampleMode.Nearest)));
-            blocks.Add(($"conv{i}", new StableConv2d(channels, next, 3, padding: 1, bias: false)));
-            blocks.Add(($"bn{i}", BatchNorm2d(next)));
-            blocks.Add(($"relu{i}", ReLU()));
-            channels = next;
-        }
-        up = Sequential(blocks);
+        // Half the channels, rounded up to a multiple of 16 (and at least 16): CPU serving stays on oneDNN's fast path.
+        (up, long channels) = StageOneGenerator.UpBlocks(4 * g, config.Upsamplings, c => Math.Max(16, (c / 2 + 15) / 16 * 16));
         toRgb = new StableConv2d(channels, 3, 3, padding: 1);
         RegisterComponents();
     }
