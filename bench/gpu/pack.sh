@@ -13,6 +13,15 @@
 #   faces.tar.xz    the age-labelled person emoji (scripts/fetch-datasets.sh faces) for train-caae (not in the default)
 #   captions.tar.xz the caption set's data and the images train-stackgan reads: every training image plus the eight
 #                   held-out ones its samples show (not in the default)
+#   app-train.tar.xz  (part app-train) the Workers alone without what only the service loads (EF Core, Npgsql, Hangfire,
+#                   AWS SDK, OpenTelemetry, Serilog): 6 MB against 9.5, for training runs; run.sh takes it with
+#                   GPU_APP_TAR=.gpu/app-train.tar.xz
+#   dotnet-train.tar.xz (part dotnet-train) the runtime without what a training run never loads (ASP.NET Core's own
+#                   assemblies, System.Private.Xml, System.Data.Common, DataContract serialisation); run.sh takes it
+#                   with GPU_DOTNET_TAR=.gpu/dotnet-train.tar.xz
+#   stage1/         (part stage1) the shipped StackGAN's Stage-I as train-stackgan reads it, so a GPU run trains
+#                   Stage-II on it (run.sh uses it when present; carry .gpu/stage1/stage1.safetensors and
+#                   .gpu/stage1/training-stage1.json)
 # GPU_APPS names the projects to publish (default: src/Workers src/Api bench/GanService.Bench); the working tree and
 # everything carried travel within 64 MiB together, so a training-only run packs src/Workers alone.
 # Arguments name the parts to (re)make (app dotnet pg cluster emoji); none means all.
@@ -89,6 +98,31 @@ log "Packing the age-labelled faces"
   $(for s in google twitter; do for b in 1f476 1f9d2 1f466 1f467 1f9d1 1f468 1f469 1f9d3 1f474 1f475; do
       ls emoji/$s/images/$b.png emoji/$s/images/$b-1f3f[b-f].png; done; done)) | xz -T0 -9 > "$out/faces.tar.xz"
 fi
+if want dotnet-train; then
+log "Packing the .NET runtime for training runs"
+droot="$(dirname "$(readlink -f "$(command -v dotnet)")")"
+mkdir -p "$work/dotnet-train"; cp -a "$droot/dotnet" "$droot/host" "$droot/shared" "$work/dotnet-train/"
+find "$work/dotnet-train/shared" \( -name 'libmscordaccore.so' -o -name 'libmscordbi.so' -o -name 'createdump' \
+  -o -name 'Microsoft.AspNetCore.*.dll' -o -name 'System.Private.Xml*.dll' -o -name 'System.Data.Common.dll' \
+  -o -name 'System.Private.DataContractSerialization.dll' \) -delete
+tar -cf - -C "$work/dotnet-train" . | xz -T0 -9 > "$out/dotnet-train.tar.xz"
+fi
+
+if want app-train; then
+log "Publishing the Workers alone, for training runs"
+dotnet publish src/Workers -c Release -r linux-x64 --self-contained false -p:TorchBackend=none -o "$work/app/Workers" -v quiet -nologo -clp:ErrorsOnly
+(cd "$work/app/Workers" && rm -f AWSSDK.* Microsoft.EntityFrameworkCore*.dll Npgsql*.dll Hangfire*.dll OpenTelemetry*.dll \
+  Google.Protobuf.dll Newtonsoft.Json.dll Grpc*.dll Serilog*.dll)
+tar -cf - -C "$work" app | xz -T0 -9 > "$out/app-train.tar.xz"
+fi
+
+if want stage1; then
+log "Extracting the shipped Stage-I"
+dotnet build src/Workers -v quiet -nologo -clp:ErrorsOnly
+rm -rf "$out/stage1"
+dotnet artifacts/bin/GanService.Workers/debug/GanService.Workers.dll pack-stackgan --out models/stackgan-emoji --extract-stage-one "$out/stage1"
+fi
+
 if want captions; then
 log "Packing the caption set's training images"
 ./scripts/fetch-datasets.sh captions >/dev/null

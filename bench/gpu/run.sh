@@ -14,6 +14,7 @@
 #      GPU_STACKGAN_STAGE2_MIN_S (240) stay, then Stage-II (GPU_STACKGAN_SIZE, 256 px) on it for what is left less
 #      GPU_STACKGAN_RESERVE_S (30) and a minute for loading and saving; the model folder to $OUT/stackgan-emoji.
 #      A Stage-I carried in .gpu/stage1 (stage1.safetensors, training-stage1.json) is used instead of training one.
+# GPU_DOTNET_TAR picks the runtime (.gpu/dotnet.tar.xz; pack.sh's dotnet-train is 10 MB smaller, for training only).
 # GPU_APP_TAR picks the app bundle (.gpu/app.tar.xz): within the 64 MiB, a training-only bundle leaves out what only
 # the service needs (EF Core, Npgsql, Hangfire, AWS SDK, OpenTelemetry, Serilog: train-stackgan loads none of them).
 #      (pack.sh's captions part carries the data; the repository's models/emoji-text-encoder the frozen encoder)
@@ -34,7 +35,7 @@ parts="${GPU_PARTS:-device forward train service memory train64}"   # pvd: see 6
 want() { [[ " $parts " == *" $1 "* ]]; }
 
 step "unpacking"
-tar -xJf .gpu/dotnet.tar.xz -C "$g/dotnet"
+tar -xJf "${GPU_DOTNET_TAR:-.gpu/dotnet.tar.xz}" -C "$g/dotnet"
 tar -xJf "${GPU_APP_TAR:-.gpu/app.tar.xz}" -C "$g"
 [ -f .gpu/pg.tar.xz ] && tar -xJf .gpu/pg.tar.xz -C /
 [ -f .gpu/cluster.tar.xz ] && mkdir -p /var/tmp/gspg && tar -xJf .gpu/cluster.tar.xz -C /var/tmp/gspg

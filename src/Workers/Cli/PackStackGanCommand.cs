@@ -12,7 +12,9 @@ namespace GanService.Workers.Cli;
 /// folder --stages (stage1.safetensors, optionally stage2.safetensors, and their training-stage*.json) and the caption
 /// encoder --encoder (default models/emoji-text-encoder): one stackgan.safetensors holding the encoder, the vocabulary
 /// and both stages, and model.json (kind text-to-image). <c>--stage-one-only</c> leaves Stage-II out. The training
-/// records and samples are copied beside them.
+/// records and samples are copied beside them. <c>--extract-stage-one DIR</c> does the reverse for Stage-I: it writes the
+/// packed model's (--out's) Stage-I to DIR as train-stackgan reads it (stage1.safetensors, training-stage1.json), so a
+/// Stage-II run can start from the shipped Stage-I.
 /// </summary>
 public static class PackStackGanCommand
 {
@@ -21,6 +23,7 @@ public static class PackStackGanCommand
         string stages = args.String("stages", "models/stackgan-emoji");
         string encoderDir = args.String("encoder", "models/emoji-text-encoder");
         string outDir = args.String("out", "models/stackgan-emoji");
+        if (args.Optional("extract-stage-one") is { } extractTo) return ExtractStageOne(outDir, extractTo);
         var encoder = CaptionEncoderFiles.Load(encoderDir);
         using var stageOne = StackGanFiles.LoadStageOne(stages);
         bool withTwo = !args.Flag("stage-one-only") && File.Exists(Path.Combine(stages, "stage2.safetensors"));
@@ -50,6 +53,17 @@ public static class PackStackGanCommand
                           "GanService.Workers pack-stackgan (training-stage*.json hold each run's exact command)");
         File.WriteAllText(Path.Combine(outDir, "model.json"), JsonSerializer.Serialize(manifest, ModelManifest.Json) + "\n");
         Console.WriteLine($"wrote {outDir}: stackgan.safetensors (sha256 {sha[..12]}), {(withTwo ? "Stage-I and Stage-II" : "Stage-I only")}, final images {model.ImageSize} px");
+        return 0;
+    }
+
+    private static int ExtractStageOne(string modelDir, string dir)
+    {
+        var manifest = ModelManifest.Read(Path.Combine(modelDir, "model.json"));
+        using var model = StackGanModel.Load(manifest.Config.GetRawText(), Path.Combine(modelDir, manifest.Weights));
+        Directory.CreateDirectory(dir);
+        var sha = Weights.Save(model.StageOne, Path.Combine(dir, "stage1.safetensors"));
+        File.Copy(Path.Combine(modelDir, "training-stage1.json"), Path.Combine(dir, "training-stage1.json"), overwrite: true);
+        Console.WriteLine($"wrote {dir}: Stage-I of {manifest.Name} (stage1.safetensors sha256 {sha[..12]}) and its training-stage1.json");
         return 0;
     }
 }
