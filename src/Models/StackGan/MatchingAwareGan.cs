@@ -1,3 +1,4 @@
+using GanService.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,15 +39,46 @@ public interface IStackGanTrainer : IDisposable
 /// </summary>
 public static class MatchingAwareGan
 {
+    /// <summary>
+    /// Both stages' trainers start the same way: DCGAN initialisation of G and D, both moved to <paramref name="device"/>,
+    /// and an Adam optimizer for each (β₂ 0.999).
+    /// </summary>
+    public static (Adam G, Adam D) Prepare(nn.Module g, nn.Module d, Device device, double learningRate, double beta1)
+    {
+        Init.Dcgan(g);
+        Init.Dcgan(d);
+        g.to(device);
+        d.to(device);
+        return (optim.Adam(g.parameters(), learningRate, beta1, 0.999), optim.Adam(d.parameters(), learningRate, beta1, 0.999));
+    }
+
+    /// <summary>
+    /// Training step <paramref name="step"/> (0-based) of a run seeded with <paramref name="seed"/>: every random draw
+    /// comes from generators seeded by (seed, step) alone, so a run resumed from a checkpoint continues exactly.
+    /// </summary>
     /// <param name="generate">Makes the batch's images for <paramref name="text"/> and the KL term of their conditions,
-    /// with gradients to G's parameters; runs once, inside a dispose scope.</param>
+    /// with gradients to G's parameters, drawing its noise (z, ε) from the generator it is given; runs once, inside a
+    /// dispose scope.</param>
+    /// <param name="noiseSigma">Instance noise σ₀, falling to 0 at <paramref name="noiseDecaySteps"/> (<see cref="NoiseAt"/>).</param>
+    /// <param name="augment">Whether every image D sees goes through <see cref="DiffAugment"/> first.</param>
+    public static StackGanProgress Step(nn.Module<Tensor, Tensor, Tensor> d, Adam optD, Adam optG, Tensor real, Tensor text, Device device,
+        long seed, long step, double klWeight, double noiseSigma, long noiseDecaySteps, bool augment, Func<torch.Generator, (Tensor Fake, Tensor Kl)> generate)
+    {
+        using var noise = new torch.Generator(unchecked((ulong)(seed * 1_000_003 + step)));
+        using var augmentSource = augment ? new torch.Generator(unchecked((ulong)(seed * 1_000_037 + step))) : null;
+        // TorchSharp's generators are CPU ones: on a GPU, instance noise comes from the device's global generator.
+        using var deviceNoise = device.type == DeviceType.CPU ? new torch.Generator(unchecked((ulong)(seed * 1_000_033 + step))) : null;
+        return Update(d, optD, optG, real, text, klWeight, step + 1, NoiseAt(noiseSigma, noiseDecaySteps, step), deviceNoise, augmentSource,
+            () => generate(noise));
+    }
+
     /// <param name="step">The step's number, for the progress record.</param>
     /// <param name="noise">Instance noise: σ of the Gaussian added to every image D sees this step (0: none).</param>
     /// <param name="noiseSource">Draws that noise on the CPU, seeded by the step so a resumed run adds the same; null on a
     /// GPU, where the device's own generator draws it (a CPU draw of 256 px batches costs more than the GPU step), and
     /// a resumed GPU run is then not bit-exact.</param>
     /// <param name="augment">When set, every image D sees goes through <see cref="DiffAugment"/> first, drawn from it.</param>
-    public static StackGanProgress Step(nn.Module<Tensor, Tensor, Tensor> d, Adam optD, Adam optG, Tensor real, Tensor text, double klWeight, long step,
+    private static StackGanProgress Update(nn.Module<Tensor, Tensor, Tensor> d, Adam optD, Adam optG, Tensor real, Tensor text, double klWeight, long step,
         double noise, torch.Generator? noiseSource, torch.Generator? augment, Func<(Tensor Fake, Tensor Kl)> generate)
     {
         // Instance noise (Sønderby et al. 2016): real emoji sit on exactly white backgrounds that tanh never quite

@@ -1,4 +1,3 @@
-using GanService.Models.Layers;
 using GanService.Models.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -47,12 +46,7 @@ public sealed class StageOneTrainer : IStackGanTrainer
         manual_seed(options.Seed);
         G = new StageOneGenerator(config);
         D = new MatchingAwareDiscriminator(config);
-        Init.Dcgan(G);
-        Init.Dcgan(D);
-        G.to(Device);
-        D.to(Device);
-        optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, 0.999);
-        optD = optim.Adam(D.parameters(), options.LearningRate, options.Beta1, 0.999);
+        (optG, optD) = MatchingAwareGan.Prepare(G, D, Device, options.LearningRate, options.Beta1);
     }
 
     /// <param name="real">[N, 3, 64, 64] in [−1, 1] on the trainer's device.</param>
@@ -62,12 +56,8 @@ public sealed class StageOneTrainer : IStackGanTrainer
         G.train();
         D.train();
         long n = real.shape[0];
-        using var noise = new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_003 + Step)));
-        // TorchSharp's generators are CPU ones: on a GPU, instance noise comes from the device's global generator.
-        using var augment = Options.Augment ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_037 + Step))) : null;
-        using var deviceNoise = Device.type == DeviceType.CPU ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_033 + Step))) : null;
-        var progress = MatchingAwareGan.Step(D, optD, optG, real, text, Options.KlWeight, Step + 1,
-            MatchingAwareGan.NoiseAt(Options.InstanceNoise, Options.NoiseDecaySteps, Step), deviceNoise, augment, () =>
+        var progress = MatchingAwareGan.Step(D, optD, optG, real, text, Device, Options.Seed, Step, Options.KlWeight,
+            Options.InstanceNoise, Options.NoiseDecaySteps, Options.Augment, noise =>
         {
             var (mu, logVar) = G.Condition(text);
             var eps = randn([n, Config.CondDim], generator: noise).to(Device);

@@ -1,4 +1,3 @@
-using GanService.Models.Layers;
 using GanService.Models.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -53,16 +52,11 @@ public sealed class StageTwoTrainer : IStackGanTrainer
         manual_seed(options.Seed);
         G = new StageTwoGenerator(config);
         D = new MatchingAwareDiscriminator(config);
-        Init.Dcgan(G);
-        Init.Dcgan(D);
+        (optG, optD) = MatchingAwareGan.Prepare(G, D, Device, options.LearningRate, options.Beta1);
         StageOne = stageOne;
         StageOne.to(Device);
         StageOne.eval();
         foreach (var p in StageOne.parameters()) p.requires_grad = false;
-        G.to(Device);
-        D.to(Device);
-        optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, 0.999);
-        optD = optim.Adam(D.parameters(), options.LearningRate, options.Beta1, 0.999);
     }
 
     /// <param name="real">[N, 3, ImageSize, ImageSize] in [−1, 1] on the trainer's device.</param>
@@ -72,12 +66,8 @@ public sealed class StageTwoTrainer : IStackGanTrainer
         G.train();
         D.train();
         long n = real.shape[0];
-        using var noise = new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_003 + Step)));
-        // TorchSharp's generators are CPU ones: on a GPU, instance noise comes from the device's global generator.
-        using var augment = Options.Augment ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_037 + Step))) : null;
-        using var deviceNoise = Device.type == DeviceType.CPU ? new torch.Generator(unchecked((ulong)(Options.Seed * 1_000_033 + Step))) : null;
-        var progress = MatchingAwareGan.Step(D, optD, optG, real, text, Options.KlWeight, Step + 1,
-            MatchingAwareGan.NoiseAt(Options.InstanceNoise, Options.NoiseDecaySteps, Step), deviceNoise, augment, () =>
+        var progress = MatchingAwareGan.Step(D, optD, optG, real, text, Device, Options.Seed, Step, Options.KlWeight,
+            Options.InstanceNoise, Options.NoiseDecaySteps, Options.Augment, noise =>
         {
             var eps1 = randn([n, StageOne.Config.CondDim], generator: noise).to(Device);
             var z = randn([n, StageOne.Config.LatentDim], generator: noise).to(Device);
