@@ -93,10 +93,8 @@ public sealed class StackGanTests : IDisposable
         using var resumed = StageOneTrainer.Resume(checkpoints)!;
         Assert.Equal(2, resumed.Step);
         for (int i = 0; i < 2; i++) resumed.TrainStep(images, text);
-        foreach (var (key, value) in straight.G.state_dict())
-            Assert.True(value.equal(resumed.G.state_dict()[key]).all().item<bool>(), $"G {key} differs after resuming");
-        foreach (var (key, value) in straight.D.state_dict())
-            Assert.True(value.equal(resumed.D.state_dict()[key]).all().item<bool>(), $"D {key} differs after resuming");
+        SameState.AfterResuming("G", straight.G, resumed.G);
+        SameState.AfterResuming("D", straight.D, resumed.D);
     }
 
     [Fact]
@@ -150,10 +148,8 @@ public sealed class StackGanTests : IDisposable
         using var resumed = StageTwoTrainer.Resume(checkpoints)!;
         Assert.Equal(2, resumed.Step);
         for (int i = 0; i < 2; i++) resumed.TrainStep(images, text);
-        foreach (var (key, value) in straight.G.state_dict())
-            Assert.True(value.equal(resumed.G.state_dict()[key]).all().item<bool>(), $"G {key} differs after resuming");
-        foreach (var (key, value) in straight.D.state_dict())
-            Assert.True(value.equal(resumed.D.state_dict()[key]).all().item<bool>(), $"D {key} differs after resuming");
+        SameState.AfterResuming("G", straight.G, resumed.G);
+        SameState.AfterResuming("D", straight.D, resumed.D);
     }
 
     [Fact]
