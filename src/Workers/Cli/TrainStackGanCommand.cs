@@ -5,7 +5,6 @@ using GanService.Models.Data;
 using GanService.Models.StackGan;
 using GanService.Models.Text;
 using GanService.Workers.Inference;
-using SkiaSharp;
 using static TorchSharp.torch;
 
 namespace GanService.Workers.Cli;
@@ -123,27 +122,13 @@ public static class TrainStackGanCommand
     /// <summary>One row per caption, seeds 0..perRow−1, each image drawn as a <paramref name="tile"/>-pixel square.</summary>
     private static byte[] Grid(IStackGanTrainer trainer, CaptionEncoderFiles encoder, IReadOnlyList<string> captions, int perRow, int tile)
     {
-        using var grid = new SKBitmap(perRow * tile, captions.Count * tile, SKColorType.Rgba8888, SKAlphaType.Opaque);
-        using var canvas = new SKCanvas(grid);
-        using (NewDisposeScope())
+        using var text = encoder.Embed(captions).to(trainer.Device);
+        var seeds = Enumerable.Range(0, perRow).Select(i => (long)i).ToList();
+        return SampleGrid.Paint(captions.Count, perRow, trainer.ImageSize, 3, tile, row =>
         {
-            var text = encoder.Embed(captions).to(trainer.Device);
-            for (int col = 0; col < perRow; col++)
-            {
-                var (low, high) = trainer.Draw(text, Enumerable.Repeat((long)col, captions.Count).ToList());
-                var img = high ?? low;
-                int size = (int)img.shape[2];
-                var bytes = img.add(1).mul(127.5).clamp(0, 255).to(ScalarType.Byte).permute(0, 2, 3, 1).contiguous().cpu().data<byte>().ToArray();
-                for (int row = 0; row < captions.Count; row++)
-                {
-                    using var bitmap = ImageEncoder.ToBitmap(bytes[(row * size * size * 3)..((row + 1) * size * size * 3)], size, size, 3);
-                    using var image = SKImage.FromBitmap(bitmap);
-                    var sampling = size < tile ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
-                    canvas.DrawImage(image, SKRect.Create(col * tile, row * tile, tile, tile), sampling);
-                }
-            }
-        }
-        using var data = grid.Encode(SKEncodedImageFormat.Png, 100);
-        return data.ToArray();
+            using var scope = NewDisposeScope();
+            var (low, high) = trainer.Draw(text.narrow(0, row, 1).expand(perRow, -1), seeds);
+            return ImageSampler.ToPixels(high ?? low);
+        });
     }
 }

@@ -15,7 +15,7 @@ public static class SampleGrid
     {
         bool conditional = g.NumClasses > 0;
         if (conditional) rows = g.NumClasses;
-        return Paint(rows, perRow, g.ImageSize, g.Channels, scale, row =>
+        return Paint(rows, perRow, g.ImageSize, g.Channels, g.ImageSize * scale, row =>
         {
             var seeds = Enumerable.Range(0, perRow).Select(i => (long)(conditional ? i : row * perRow + i)).ToArray();
             return ImageSampler.Sample(g, device, seeds, conditional ? seeds.Select(_ => row).ToArray() : null, 1.0);
@@ -24,7 +24,7 @@ public static class SampleGrid
 
     /// <summary>One row per prompt, seeds 0..perRow−1, drawn as text-to-image jobs draw them (the final images).</summary>
     public static byte[] Render(GanService.Models.StackGan.StackGanModel model, IReadOnlyList<string> prompts, int perRow, int scale) =>
-        Paint(prompts.Count, perRow, model.ImageSize, 3, scale, row =>
+        Paint(prompts.Count, perRow, model.ImageSize, 3, model.ImageSize * scale, row =>
         {
             using var scope = NewDisposeScope();
             var (text, _) = model.Embed(prompts[row]);
@@ -32,10 +32,15 @@ public static class SampleGrid
             return ImageSampler.ToPixels(high ?? low);
         });
 
-    /// <summary>Rows of square HWC tiles (<paramref name="row"/> gives row r's), each scaled up with nearest-neighbour sampling.</summary>
-    private static byte[] Paint(int rows, int perRow, int size, int channels, int scale, Func<int, byte[][]> row)
+    /// <summary>
+    /// Rows of <paramref name="perRow"/> square HWC images of side <paramref name="size"/> (<paramref name="row"/> gives
+    /// row r's), each drawn as a <paramref name="tile"/>-pixel square: enlarged with nearest-neighbour sampling, reduced
+    /// with linear sampling over mipmaps.
+    /// </summary>
+    internal static byte[] Paint(int rows, int perRow, int size, int channels, int tile, Func<int, byte[][]> row)
     {
-        using var grid = new SKBitmap(perRow * size * scale, rows * size * scale, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        var sampling = tile >= size ? new SKSamplingOptions(SKFilterMode.Nearest) : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
+        using var grid = new SKBitmap(perRow * tile, rows * tile, SKColorType.Rgba8888, SKAlphaType.Opaque);
         using var canvas = new SKCanvas(grid);
         for (int r = 0; r < rows; r++)
         {
@@ -43,9 +48,8 @@ public static class SampleGrid
             for (int col = 0; col < perRow; col++)
             {
                 using var bitmap = ImageEncoder.ToBitmap(pixels[col], size, size, channels);
-                using var tile = SKImage.FromBitmap(bitmap);
-                canvas.DrawImage(tile, SKRect.Create(col * size * scale, r * size * scale, size * scale, size * scale),
-                    new SKSamplingOptions(SKFilterMode.Nearest));
+                using var image = SKImage.FromBitmap(bitmap);
+                canvas.DrawImage(image, SKRect.Create(col * tile, r * tile, tile, tile), sampling);
             }
         }
         using var data = grid.Encode(SKEncodedImageFormat.Png, 100);
