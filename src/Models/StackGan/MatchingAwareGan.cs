@@ -9,7 +9,10 @@ namespace GanService.Models.StackGan;
 /// <param name="RealRight">Mean D(real image, its text): trained towards 1.</param>
 /// <param name="FakeRight">Mean D(generated image, its text): D pushes it towards 0, G towards 1.</param>
 /// <param name="RealWrong">Mean D(real image, another image's text): trained towards 0 (the "matching-aware" part).</param>
-public sealed record StackGanProgress(long Step, double LossD, double LossG, double Kl, double RealRight, double FakeRight, double RealWrong);
+/// <param name="Reconstruction">Mean absolute difference between each generated image and the real image its text
+/// describes (in [−1, 1] units); in G's loss only when the run weights it.</param>
+public sealed record StackGanProgress(long Step, double LossD, double LossG, double Kl, double RealRight, double FakeRight, double RealWrong,
+    double Reconstruction = 0);
 
 /// <summary>What a training loop needs of either stage's trainer.</summary>
 public interface IStackGanTrainer : IDisposable
@@ -61,15 +64,18 @@ public static class MatchingAwareGan
     /// dispose scope.</param>
     /// <param name="noiseSigma">Instance noise σ₀, falling to 0 at <paramref name="noiseDecaySteps"/> (<see cref="NoiseAt"/>).</param>
     /// <param name="augment">Whether every image D sees goes through <see cref="DiffAugment"/> first.</param>
+    /// <param name="reconstructionWeight">Weight of the L1 distance from each generated image to the real image of its
+    /// text in G's loss (pix2pix's term; 0: the paper's pure GAN loss).</param>
     public static StackGanProgress Step(nn.Module<Tensor, Tensor, Tensor> d, Adam optD, Adam optG, Tensor real, Tensor text, Device device,
-        long seed, long step, double klWeight, double noiseSigma, long noiseDecaySteps, bool augment, Func<torch.Generator, (Tensor Fake, Tensor Kl)> generate)
+        long seed, long step, double klWeight, double noiseSigma, long noiseDecaySteps, bool augment, Func<torch.Generator, (Tensor Fake, Tensor Kl)> generate,
+        double reconstructionWeight = 0)
     {
         using var noise = new torch.Generator(unchecked((ulong)(seed * 1_000_003 + step)));
         using var augmentSource = augment ? new torch.Generator(unchecked((ulong)(seed * 1_000_037 + step))) : null;
         // TorchSharp's generators are CPU ones: on a GPU, instance noise comes from the device's global generator.
         using var deviceNoise = device.type == DeviceType.CPU ? new torch.Generator(unchecked((ulong)(seed * 1_000_033 + step))) : null;
-        return Update(d, optD, optG, real, text, klWeight, step + 1, NoiseAt(noiseSigma, noiseDecaySteps, step), deviceNoise, augmentSource,
-            () => generate(noise));
+        return Update(d, optD, optG, real, text, klWeight, reconstructionWeight, step + 1, NoiseAt(noiseSigma, noiseDecaySteps, step), deviceNoise,
+            augmentSource, () => generate(noise));
     }
 
     /// <param name="step">The step's number, for the progress record.</param>
@@ -78,7 +84,8 @@ public static class MatchingAwareGan
     /// GPU, where the device's own generator draws it (a CPU draw of 256 px batches costs more than the GPU step), and
     /// a resumed GPU run is then not bit-exact.</param>
     /// <param name="augment">When set, every image D sees goes through <see cref="DiffAugment"/> first, drawn from it.</param>
-    private static StackGanProgress Update(nn.Module<Tensor, Tensor, Tensor> d, Adam optD, Adam optG, Tensor real, Tensor text, double klWeight, long step,
+    private static StackGanProgress Update(nn.Module<Tensor, Tensor, Tensor> d, Adam optD, Adam optG, Tensor real, Tensor text, double klWeight,
+        double reconstructionWeight, long step,
         double noise, torch.Generator? noiseSource, torch.Generator? augment, Func<(Tensor Fake, Tensor Kl)> generate)
     {
         // Instance noise (Sønderby et al. 2016): real emoji sit on exactly white backgrounds that tanh never quite
@@ -89,7 +96,7 @@ public static class MatchingAwareGan
             if (augment is not null) x = DiffAugment.Apply(x, augment);
             return noise <= 0 ? x : x.add(randn(x.shape, device: x.device, generator: noiseSource).mul(noise));
         }
-        double lossD, lossG, kl, realRight, fakeRight, realWrong;
+        double lossD, lossG, kl, realRight, fakeRight, realWrong, reconstruction;
         // The optimizer steps run outside the dispose scopes: Adam allocates its moment estimates at its first step,
         // and a per-step scope would free them under it (seen: NaN weights after two steps, now and then).
         Tensor fake, klTerm;
@@ -125,12 +132,16 @@ public static class MatchingAwareGan
             optG.zero_grad();
             var dFake = d.forward(Noisy(fake), text);
             var lossGt = nn.functional.binary_cross_entropy_with_logits(dFake, ones_like(dFake)).add(klTerm.mul(klWeight));
+            // The real image its text describes: images and texts of a batch come in pairs.
+            var l1 = nn.functional.l1_loss(fake, real);
+            if (reconstructionWeight > 0) lossGt = lossGt.add(l1.mul(reconstructionWeight));
             lossGt.backward();
             lossG = lossGt.item<float>();
             kl = klTerm.item<float>();
+            reconstruction = l1.item<float>();
         }
         optG.step();
-        return new StackGanProgress(step, lossD, lossG, kl, realRight, fakeRight, realWrong);
+        return new StackGanProgress(step, lossD, lossG, kl, realRight, fakeRight, realWrong, reconstruction);
     }
 
     /// <summary>Instance noise at step <paramref name="step"/>: σ₀ falling linearly to 0 at <paramref name="decaySteps"/>.</summary>

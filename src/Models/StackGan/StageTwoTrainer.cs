@@ -5,14 +5,17 @@ using static TorchSharp.torch;
 
 namespace GanService.Models.StackGan;
 
-public sealed record StageTwoTrainOptions(int BatchSize = 32, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1, double InstanceNoise = 0.1, long NoiseDecaySteps = 4000, bool Augment = true);
+public sealed record StageTwoTrainOptions(int BatchSize = 32, double LearningRate = 2e-4, double Beta1 = 0.5, double KlWeight = 2.0, long Seed = 1, double InstanceNoise = 0.1, long NoiseDecaySteps = 4000, bool Augment = true,
+    double ReconstructionWeight = 0);
 
 public sealed record StageTwoTrainState(long Step, StageTwoConfig Config, StageTwoTrainOptions Options, StageOneConfig StageOne);
 
 /// <summary>
 /// Stage-II training (the paper's): Stage-I's generator is frozen (eval mode, no gradients) and draws the 64×64 image
 /// for each caption; Stage-II learns to turn it and the text into a real-resolution image, with the same matching-aware
-/// step as Stage-I (<see cref="MatchingAwareGan.Step"/>) against real images at Stage-II's resolution. Step k's noise
+/// step as Stage-I (<see cref="MatchingAwareGan.Step"/>) against real images at Stage-II's resolution. With
+/// <see cref="StageTwoTrainOptions.ReconstructionWeight"/> above 0, G's loss also has pix2pix's L1 term: the distance to
+/// the real image the caption describes, which Stage-I's sketch for that caption approximates. Step k's noise
 /// (Stage-I's ε and z, Stage-II's ε) comes from (seed, k); a checkpoint holds the frozen Stage-I too, so a resumed run
 /// continues exactly.
 /// </summary>
@@ -80,7 +83,7 @@ public sealed class StageTwoTrainer : IStackGanTrainer
             }
             var (mu, logVar) = G.Condition(text);
             return (G.FromCondition(low, ConditioningAugmentation.Sample(mu, logVar, eps2)), ConditioningAugmentation.Kl(mu, logVar));
-        });
+        }, Options.ReconstructionWeight);
         Step++;
         return progress;
     }

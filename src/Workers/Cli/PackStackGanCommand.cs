@@ -49,8 +49,9 @@ public static class PackStackGanCommand
             Weights: "stackgan.safetensors",
             Config: JsonSerializer.SerializeToElement(model.Config, ModelManifest.Json),
             Dataset: "captions",
-            TrainCommand: "GanService.Workers train-stackgan --stage 1; GanService.Workers train-stackgan --stage 2 --size 256; " +
-                          "GanService.Workers pack-stackgan (training-stage*.json hold each run's exact command)");
+            TrainCommand: "GanService.Workers train-stackgan --stage 1; " +
+                          (withTwo ? $"GanService.Workers train-stackgan --stage 2 --size {model.ImageSize}; GanService.Workers pack-stackgan " : "GanService.Workers pack-stackgan --stage-one-only ") +
+                          "(training-stage*.json hold each run's exact command)");
         File.WriteAllText(Path.Combine(outDir, "model.json"), JsonSerializer.Serialize(manifest, ModelManifest.Json) + "\n");
         Console.WriteLine($"wrote {outDir}: stackgan.safetensors (sha256 {sha[..12]}), {(withTwo ? "Stage-I and Stage-II" : "Stage-I only")}, final images {model.ImageSize} px");
         return 0;

@@ -12,7 +12,8 @@ namespace GanService.Workers.Cli;
 /// <summary>
 /// <c>train-stackgan</c>: trains StackGAN on the emoji caption set, conditioned on the frozen caption encoder
 /// (--encoder, default models/emoji-text-encoder). <c>--stage 1</c> (default) trains Stage-I at 64×64; <c>--stage 2</c>
-/// trains Stage-II at --size (256 or 128) on the real images at that size, with --out's stage1.safetensors frozen.
+/// trains Stage-II at --size (256 or 128) on the real images at that size, with --out's stage1.safetensors frozen
+/// (--l1 W adds W times the L1 distance to the caption's real image to G's loss, pix2pix's term; 0 by default).
 /// Each step takes distinct training images, one of each image's captions, and one matching-aware GAN step. Writes
 /// stage1.safetensors or stage2.safetensors, training-stage1.json or training-stage2.json and samples-stage1.png or
 /// samples-stage2.png (held-out captions × seeds) to --out, also every --save-every steps, and checkpoints for an exact
@@ -58,7 +59,7 @@ public static class TrainStackGanCommand
                     ResidualBlocks: args.Int("residual-blocks", 2)),
                 new StageTwoTrainOptions(BatchSize: args.Int("batch", 32), LearningRate: args.Double("lr", 2e-4), KlWeight: args.Double("kl", 2.0), Seed: seed,
                     InstanceNoise: args.Double("noise", 0.1), NoiseDecaySteps: args.OptionalLong("noise-decay") ?? 4000,
-                    Augment: !args.Flag("no-augment")),
+                    Augment: !args.Flag("no-augment"), ReconstructionWeight: args.Double("l1", 0)),
                 StackGanFiles.LoadStageOne(outDir), device));
         if (trainer.Step > 0) Console.WriteLine($"resumed from {GanService.Models.Training.Checkpoints.Latest(checkpoints)} at step {trainer.Step}");
 
@@ -88,7 +89,7 @@ public static class TrainStackGanCommand
             {
                 log.Add(p);
                 Console.WriteLine($"step {p.Step}: D {p.LossD:F3} G {p.LossG:F3} KL {p.Kl:F3} | D(real,right) {p.RealRight:F2} D(fake) {p.FakeRight:F2} " +
-                                  $"D(real,wrong) {p.RealWrong:F2} ({clock.Elapsed.TotalSeconds:F0} s)");
+                                  $"D(real,wrong) {p.RealWrong:F2} L1 {p.Reconstruction:F3} ({clock.Elapsed.TotalSeconds:F0} s)");
             }
             if (p.Step % saveEvery == 0) Save(stage, trainer, encoder, held, outDir, checkpoints, log, clock.Elapsed.TotalSeconds);
         }
