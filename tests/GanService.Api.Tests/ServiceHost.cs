@@ -144,9 +144,10 @@ public class ServiceHost : IAsyncLifetime
 
     public ServiceProcess StartWorker(IReadOnlyDictionary<string, string>? extra = null)
     {
-        // Every worker serves its metrics on a port of its own (on loopback), so a test can scrape it.
+        // Every worker serves its metrics on a port of its own, so a test can scrape it. The host is left at its default,
+        // every interface, as the worker images run it (scraped here through loopback).
         int metricsPort = FreePort();
-        var env = Env(new Dictionary<string, string> { ["Worker__MetricsPort"] = metricsPort.ToString(), ["Worker__MetricsHost"] = "localhost" });
+        var env = Env(new Dictionary<string, string> { ["Worker__MetricsPort"] = metricsPort.ToString() });
         if (extra is not null) foreach (var (k, v) in extra) env[k] = v;
         var worker = new ServiceProcess(Bin("GanService.Workers"), "run", env, Path.Combine(Scratch, $"worker{workers.Count}.log"));
         workers.Add(worker);

@@ -21,7 +21,23 @@ public sealed class WorkerMetrics(ModelCache cache, InferenceExecutor executor, 
         services.AddGanTelemetry(configuration, "ganservice-worker").WithMetrics(m =>
         {
             if (worker.MetricsPort > 0)
-                m.AddPrometheusHttpListener(o => { o.Host = worker.MetricsHost; o.Port = worker.MetricsPort; });
+                m.AddPrometheusHttpListener(o =>
+                {
+                    o.Port = worker.MetricsPort;
+                    if (worker.MetricsHost is "*" or "+" or "0.0.0.0")
+                    {
+                        // Every interface (a pod's scrape port). The exporter builds its prefix as a Uri, which "*" is not
+                        // (seen: the worker died at start with "Invalid URI: The hostname could not be parsed"), so it
+                        // gets a host it accepts and the listener is then given HttpListener's own wildcard prefix.
+                        o.Host = "localhost";
+                        o.ConfigureHttpListener = (_, listener) =>
+                        {
+                            listener.Prefixes.Clear();
+                            listener.Prefixes.Add($"http://*:{worker.MetricsPort}/");
+                        };
+                    }
+                    else o.Host = worker.MetricsHost;
+                });
         });
         services.AddHostedService<WorkerMetrics>();
     }
