@@ -68,6 +68,35 @@ public class ServiceHost : IAsyncLifetime
         return server + $";Database={name};Maximum Pool Size=30";
     }
 
+    /// <summary>Name of the Stage-I-only text-to-image model the shared host registers besides the shipped ones.</summary>
+    public const string StageOneOnlyModel = "stackgan-stage-one";
+
+    /// <summary>
+    /// Whether this host also serves <see cref="StageOneOnlyModel"/>: the shipped StackGAN's Stage-I packed alone (not a
+    /// default), as a user who trained only Stage-I would serve it. Only the shared host needs it.
+    /// </summary>
+    protected virtual bool WithStageOneOnlyModel => GetType() == typeof(ServiceHost);
+
+    /// <summary>Packs <see cref="StageOneOnlyModel"/> from the snapshot's stackgan-emoji with the worker's own commands.</summary>
+    private async Task PackStageOneOnlyModelAsync()
+    {
+        string models = Path.Combine(Scratch, "models"), stages = Path.Combine(Scratch, "stage-one-only");
+        string target = Path.Combine(models, StageOneOnlyModel);
+        foreach (var args in new[]
+                 {
+                     $"pack-stackgan --out {Path.Combine(models, "stackgan-emoji")} --extract-stage-one {stages}",
+                     $"pack-stackgan --stages {stages} --stage-one-only --encoder {Path.Combine(models, "emoji-text-encoder")} --out {target}",
+                 })
+        {
+            using var pack = new ServiceProcess(Bin("GanService.Workers"), args, Env(), Path.Combine(Scratch, "pack-stackgan.log"));
+            int code = await pack.WaitForExitAsync(TimeSpan.FromMinutes(2));
+            if (code != 0) throw new InvalidOperationException("pack-stackgan failed:\n" + pack.Log());
+        }
+        var manifest = Path.Combine(target, "model.json");
+        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"isDefault\": true", "\"isDefault\": false"));
+        if (File.ReadAllText(manifest).Contains("\"isDefault\": true")) throw new InvalidOperationException("could not make the Stage-I-only model a non-default");
+    }
+
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(Scratch);
@@ -76,6 +105,7 @@ public class ServiceHost : IAsyncLifetime
         // A snapshot of the shipped models: the tests must not see weights change under them (a training run may be writing).
         CopyDirectory(Path.Combine(RepoRoot, "models"), Path.Combine(Scratch, "models"));
         ConnectionString = await CreateDatabaseAsync(Database);
+        if (WithStageOneOnlyModel) await PackStageOneOnlyModelAsync();
         await BeforeMigrateAsync();
 
         using (var migrate = new ServiceProcess(Bin("GanService.Workers"), "migrate", Env(), Path.Combine(Scratch, "migrate.log")))

@@ -80,14 +80,23 @@ public sealed class TextToImageTests(ServiceHost host)
         Assert.True(detail.GetProperty("promptTokens").GetInt32() > 0, detail.ToString());
         Assert.False(detail.GetProperty("truncated").GetBoolean(), detail.ToString());
 
-        if (!stageTwo)
-        {
-            // A Stage-I-only model's finals are the 64 px images already: asking for them again is refused.
-            long before = await host.JobCountAsync();
-            var (refused, body) = await client.PostAsync("/v1/text-to-image", """{"prompt":"red apple","includeStageOne":true}""");
-            Http.AssertProblem(refused, body, HttpStatusCode.BadRequest, "includeStageOne");
-            Assert.Equal(before, await host.JobCountAsync());
-        }
+    }
+
+    [Fact]
+    public async Task A_stage_one_only_model_serves_64_pixel_finals_and_refuses_include_stage_one()
+    {
+        // The shipped model's Stage-I packed alone (ServiceHost): its finals are the 64 px Stage-I images, labelled so.
+        var job = await DrawAsync($$"""{"model":"{{ServiceHost.StageOneOnlyModel}}","prompt":"red apple","count":2,"seed":7}""");
+        var outputs = job.GetProperty("outputs").EnumerateArray().ToList();
+        Assert.Equal(["stage-one", "stage-one"], outputs.Select(o => o.GetProperty("label").GetString()!));
+        Assert.All(outputs, o => Assert.Equal((64, 64), (o.GetProperty("width").GetInt32(), o.GetProperty("height").GetInt32())));
+        Assert.Equal((64, 64), Http.PngSize(await client.DownloadAsync(outputs[0])));
+        // Asking for the Stage-I images again is refused before anything is queued.
+        long before = await host.JobCountAsync();
+        var (refused, body) = await client.PostAsync("/v1/text-to-image",
+            $$"""{"model":"{{ServiceHost.StageOneOnlyModel}}","prompt":"red apple","includeStageOne":true}""");
+        Http.AssertProblem(refused, body, HttpStatusCode.BadRequest, "includeStageOne");
+        Assert.Equal(before, await host.JobCountAsync());
     }
 
     [Fact]
