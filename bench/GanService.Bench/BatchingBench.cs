@@ -165,8 +165,30 @@ public static class BatchingBench
         throw new InvalidOperationException("no job finished within 10 minutes: is a worker running?");
     }
 
-    static long RssKb(int pid) =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith("VmRSS:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1])).First();
+    static long RssKb(int pid, string field = "VmRSS") =>
+        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":")).Select(l => long.Parse(l.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1])).First();
+
+    /// <summary>RSS with its parts: anonymous (heaps: managed, malloc's, libtorch's), file-backed (mapped libraries) and
+    /// shared memory (.NET maps its JIT-compiled code twice, writable and executable, through it).</summary>
+    static string Rss(int pid) =>
+        $"{RssKb(pid) / 1024.0:F1} MiB (anonymous {RssKb(pid, "RssAnon") / 1024.0:F1}, files {RssKb(pid, "RssFile") / 1024.0:F1}, shared {RssKb(pid, "RssShmem") / 1024.0:F1}), {RssKb(pid, "Threads")} threads" +
+        ManagedHeap();
+
+    /// <summary>The worker's managed heap after its last GC and the GC's committed memory, from its Prometheus endpoint
+    /// (BENCH_WORKER_METRICS, the runtime's System.Runtime meter); empty when unset or absent.</summary>
+    static string ManagedHeap()
+    {
+        if (Environment.GetEnvironmentVariable("BENCH_WORKER_METRICS") is not { Length: > 0 } url) return "";
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            var lines = http.GetStringAsync(url).GetAwaiter().GetResult().Split('\n');
+            double Sum(string name) => lines.Where(l => l.StartsWith(name)).Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+            return $"; managed heap {Sum("dotnet_gc_last_collection_heap_size_bytes") / 1048576:F1} MiB, GC committed {Sum("dotnet_gc_last_collection_memory_committed_size_bytes") / 1048576:F1} MiB, " +
+                   $"JIT {Sum("dotnet_jit_compiled_il_size_bytes") / 1048576:F1} MiB of IL";
+        }
+        catch (Exception e) { return $"; no metrics ({e.Message})"; }
+    }
 
     static async Task MemoryAsync()
     {
@@ -179,7 +201,7 @@ public static class BatchingBench
         // Let the GC settle the warm-up's garbage before the baseline.
         await Task.Delay(2000);
         long start = RssKb(pid), peak = start;
-        Console.WriteLine($"worker RSS after {warmup} warm-up jobs: {start / 1024.0:F1} MiB");
+        Console.WriteLine($"worker RSS after {warmup} warm-up jobs: {Rss(pid)}");
         issued = 0;
         long reported = 0;
         var sampler = Task.Run(async () =>
@@ -189,7 +211,7 @@ public static class BatchingBench
                 await Task.Delay(500);
                 peak = Math.Max(peak, RssKb(pid));
                 long done = Interlocked.Read(ref issued) / 1000 * 1000;
-                if (done > reported) { reported = done; Console.WriteLine($"  after ~{done} jobs: {RssKb(pid) / 1024.0:F1} MiB"); }
+                if (done > reported) { reported = done; Console.WriteLine($"  after ~{done} jobs: {Rss(pid)}"); }
             }
         });
         var (ok, errors, _, _, elapsed) = await Closed(http, 64, () => Interlocked.Increment(ref issued) <= jobs);
@@ -197,7 +219,7 @@ public static class BatchingBench
         await Task.Delay(2000);
         long end = RssKb(pid);
         Console.WriteLine($"worker RSS over {ok} jobs ({errors} errors, {ok / elapsed:F0} jobs/s): {start / 1024.0:F1} → {end / 1024.0:F1} MiB " +
-                          $"({(end - start) * 100.0 / start:+0.0;-0.0}%), peak {peak / 1024.0:F1} MiB");
+                          $"({(end - start) * 100.0 / start:+0.0;-0.0}%), peak {peak / 1024.0:F1} MiB; at the end {Rss(pid)}");
     }
 
     static void Report()
