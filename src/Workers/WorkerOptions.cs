@@ -64,6 +64,10 @@ public sealed class WorkerOptions
     /// <summary>Folder holding ffmpeg for mp4 videos; empty means ffmpeg on PATH. Without ffmpeg the worker writes gif and webp only.</summary>
     public string FfmpegFolder { get; set; } = "";
 
+    /// <summary>After this many seconds without inference work, hand the native heap's free pages back to the OS (glibc's
+    /// malloc_trim); 0 = never.</summary>
+    public double TrimNativeHeapIdleSeconds { get; set; } = 1;
+
     /// <summary>Torch CPU threads for the forward passes; 0 = a quarter of the cores, at least one.</summary>
     public int TorchThreads { get; set; } = 0;
 

@@ -46,6 +46,35 @@ public sealed class InferenceExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task An_executor_trims_the_native_heap_once_after_work_when_idle_and_never_while_only_idle()
+    {
+        var a = models.Create("a", 1);
+        var options = TempModels.Options(o => o.TrimNativeHeapIdleSeconds = 0.2);
+        using var cache = TempModels.Cache(options);
+        using var executor = TempModels.Executor(options, cache);
+        await Task.Delay(600);
+        Assert.Equal(0, executor.NativeHeapTrims); // nothing ran yet: nothing to give back
+
+        for (int round = 1; round <= 2; round++)
+        {
+            await executor.SampleAsync(a, "dcgan", Request(round));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (executor.NativeHeapTrims < round && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.Equal(round, executor.NativeHeapTrims);
+            // Idle again: no further trim until more work has run.
+            await Task.Delay(600);
+            Assert.Equal(round, executor.NativeHeapTrims);
+        }
+
+        var off = TempModels.Options(o => o.TrimNativeHeapIdleSeconds = 0);
+        using var cacheOff = TempModels.Cache(off);
+        using var executorOff = TempModels.Executor(off, cacheOff);
+        await executorOff.SampleAsync(a, "dcgan", Request(3));
+        await Task.Delay(600);
+        Assert.Equal(0, executorOff.NativeHeapTrims);
+    }
+
+    [Fact]
     public async Task Multi_image_requests_get_their_own_slice_in_order()
     {
         var a = models.Create("a", 1);

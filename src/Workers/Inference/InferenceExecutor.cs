@@ -44,6 +44,13 @@ public sealed class InferenceExecutor : IDisposable
     private readonly ModelCache cache;
     private readonly BatchingOptions batching;
     private readonly ILogger<InferenceExecutor> log;
+    private readonly TimeSpan idleTrim;
+    // Work ran since the last trim of the native heap.
+    private bool trimDue;
+    private long trims;
+
+    /// <summary>How many times this executor has trimmed the native heap (after idling, see WorkerOptions.TrimNativeHeapIdleSeconds).</summary>
+    public long NativeHeapTrims => Interlocked.Read(ref trims);
 
     public Device Device { get; }
     public string DeviceName { get; }
@@ -53,6 +60,7 @@ public sealed class InferenceExecutor : IDisposable
         this.log = log;
         this.cache = cache;
         batching = options.Value.Batching;
+        idleTrim = TimeSpan.FromSeconds(Math.Max(0, options.Value.TrimNativeHeapIdleSeconds));
         (Device, DeviceName) = Devices.Choose(options.Value.Device);
         // CPU threads for the forward passes. Auto (0): a quarter of the cores, at least one. The Api, Postgres and the
         // job plumbing need the rest, and libtorch's idle OpenMP threads spin: on this 2-core machine 1 thread gave
@@ -127,10 +135,21 @@ public sealed class InferenceExecutor : IDisposable
             while (pending.Count == 0)
             {
                 if (completed) return null;
+                if (trimDue && idleTrim > TimeSpan.Zero)
+                {
+                    // Idle for idleTrim after some work: give the native heap's free pages back (NativeHeap).
+                    if (!Monitor.Wait(gate, idleTrim) && pending.Count == 0 && !completed)
+                    {
+                        trimDue = false;
+                        return new ActionItem { Ct = CancellationToken.None, Run = () => { if (NativeHeap.Trim()) Interlocked.Increment(ref trims); } };
+                    }
+                    continue;
+                }
                 Monitor.Wait(gate);
             }
             var first = pending.First!.Value;
             pending.RemoveFirst();
+            trimDue = true;
             if (first is not SampleItem head) return first;
 
             var batch = new List<SampleItem> { head };
