@@ -174,7 +174,7 @@ if want stackgan; then
   fi
   s2=$(( $(left) - ${GPU_STACKGAN_RESERVE_S:-30} - 60 ))
   timeout "$(cap $(( s2 + 90 )) 3)" $W train-stackgan --stage 2 --size "${GPU_STACKGAN_SIZE:-256}" "${common[@]}" \
-    --max-minutes "$(minutes "$s2")" --save-every 1000 --checkpoints /tmp/stackgan-ck2 ${GPU_STACKGAN_STAGE2_ARGS:-}
+    --max-minutes "$(minutes "$s2")" --save-every 1000 --checkpoints /tmp/stackgan-ck2 ${GPU_STACKGAN_STAGE2_ARGS---l1 100}
   rm -f "$sg/samples.txt"   # at most 8 files come back
   ls -la "$sg"
 fi
