@@ -165,14 +165,21 @@ public static class BatchingBench
         throw new InvalidOperationException("no job finished within 10 minutes: is a worker running?");
     }
 
-    static long RssKb(int pid, string field = "VmRSS") =>
-        File.ReadLines($"/proc/{pid}/status").Where(l => l.StartsWith(field + ":")).Select(l => long.Parse(l.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1])).First();
+    /// <summary>The numeric fields of /proc/PID/status (kB for the memory ones), read once.</summary>
+    static Dictionary<string, long> Status(int pid) =>
+        File.ReadLines($"/proc/{pid}/status").Select(l => l.Split([':', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length >= 2 && long.TryParse(f[1], out _)).ToDictionary(f => f[0], f => long.Parse(f[1]));
+
+    static long RssKb(int pid) => Status(pid)["VmRSS"];
 
     /// <summary>RSS with its parts: anonymous (heaps: managed, malloc's, libtorch's), file-backed (mapped libraries) and
     /// shared memory (.NET maps its JIT-compiled code twice, writable and executable, through it).</summary>
-    static string Rss(int pid) =>
-        $"{RssKb(pid) / 1024.0:F1} MiB (anonymous {RssKb(pid, "RssAnon") / 1024.0:F1}, files {RssKb(pid, "RssFile") / 1024.0:F1}, shared {RssKb(pid, "RssShmem") / 1024.0:F1}), {RssKb(pid, "Threads")} threads" +
-        ManagedHeap();
+    static string Rss(int pid)
+    {
+        var s = Status(pid);
+        return $"{s["VmRSS"] / 1024.0:F1} MiB (anonymous {s["RssAnon"] / 1024.0:F1}, files {s["RssFile"] / 1024.0:F1}, shared {s["RssShmem"] / 1024.0:F1}), " +
+               $"{s["Threads"]} threads" + ManagedHeap();
+    }
 
     /// <summary>The worker's managed heap after its last GC and the GC's committed memory, from its Prometheus endpoint
     /// (BENCH_WORKER_METRICS, the runtime's System.Runtime meter); empty when unset or absent.</summary>

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using GanService.Core.Models;
 using Npgsql;
 
 namespace GanService.Api.Tests;
@@ -82,19 +83,19 @@ public class ServiceHost : IAsyncLifetime
     {
         string models = Path.Combine(Scratch, "models"), stages = Path.Combine(Scratch, "stage-one-only");
         string target = Path.Combine(models, StageOneOnlyModel);
-        foreach (var args in new[]
-                 {
-                     $"pack-stackgan --out {Path.Combine(models, "stackgan-emoji")} --extract-stage-one {stages}",
-                     $"pack-stackgan --stages {stages} --stage-one-only --encoder {Path.Combine(models, "emoji-text-encoder")} --out {target}",
-                 })
-        {
-            using var pack = new ServiceProcess(Bin("GanService.Workers"), args, Env(), Path.Combine(Scratch, "pack-stackgan.log"));
-            int code = await pack.WaitForExitAsync(TimeSpan.FromMinutes(2));
-            if (code != 0) throw new InvalidOperationException("pack-stackgan failed:\n" + pack.Log());
-        }
+        await RunWorkerCommandAsync($"pack-stackgan --out {Path.Combine(models, "stackgan-emoji")} --extract-stage-one {stages}", "pack-stackgan.log");
+        await RunWorkerCommandAsync($"pack-stackgan --stages {stages} --stage-one-only --encoder {Path.Combine(models, "emoji-text-encoder")} --out {target}",
+            "pack-stackgan.log");
         var manifest = Path.Combine(target, "model.json");
-        File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("\"isDefault\": true", "\"isDefault\": false"));
-        if (File.ReadAllText(manifest).Contains("\"isDefault\": true")) throw new InvalidOperationException("could not make the Stage-I-only model a non-default");
+        File.WriteAllText(manifest, System.Text.Json.JsonSerializer.Serialize(ModelManifest.Read(manifest) with { IsDefault = false }, ModelManifest.Json) + "\n");
+    }
+
+    /// <summary>Runs a GanService.Workers command with this host's environment to its end; throws with its log if it fails.</summary>
+    private async Task RunWorkerCommandAsync(string args, string logName)
+    {
+        using var command = new ServiceProcess(Bin("GanService.Workers"), args, Env(), Path.Combine(Scratch, logName));
+        int code = await command.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        if (code != 0) throw new InvalidOperationException($"{args.Split(' ')[0]} failed:\n" + command.Log());
     }
 
     public async Task InitializeAsync()
@@ -108,11 +109,7 @@ public class ServiceHost : IAsyncLifetime
         if (WithStageOneOnlyModel) await PackStageOneOnlyModelAsync();
         await BeforeMigrateAsync();
 
-        using (var migrate = new ServiceProcess(Bin("GanService.Workers"), "migrate", Env(), Path.Combine(Scratch, "migrate.log")))
-        {
-            int code = await migrate.WaitForExitAsync(TimeSpan.FromMinutes(2));
-            if (code != 0) throw new InvalidOperationException("migrate failed:\n" + migrate.Log());
-        }
+        await RunWorkerCommandAsync("migrate", "migrate.log");
 
         if (StartWorkerAtOnce) StartWorker();
         int port = FreePort();
