@@ -61,6 +61,17 @@ public sealed class VideoGanGenerator : Module<Tensor, VideoParts>
         Layers.Init.Dcgan(this);   // N(0, 0.02) weights, BatchNorm N(1, 0.02), as the paper's code
     }
 
+    /// <summary>
+    /// Sets every bias of the mask head to <paramref name="bias"/>, so training starts with masks near sigmoid(bias)
+    /// (e.g. −2 → 0.12): the background stream then draws most of each frame from the first step, rather than the mask
+    /// head's default start near 0.5, from which our first run's foreground stream took over the background.
+    /// </summary>
+    public void InitMaskBias(double bias)
+    {
+        using var _ = no_grad();
+        fg_mask.bias!.fill_(bias);
+    }
+
     /// <summary>Builds a generator from its config JSON and loads its safetensors weights, in inference mode.</summary>
     public static VideoGanGenerator Load(string configJson, string weightsPath)
     {

@@ -8,14 +8,24 @@ namespace GanService.Models.VideoGan;
 
 /// <param name="DiscriminatorLearningRate">D's Adam rate; null means <see cref="LearningRate"/> (the paper).</param>
 /// <param name="RealLabel">Target for real clips in D's loss: 1, or e.g. 0.9 for one-sided label smoothing.</param>
+/// <param name="MaskInitBias">Starting bias of G's mask head (<see cref="VideoGanGenerator.InitMaskBias"/>); null keeps
+/// the layer's default (masks start near 0.5).</param>
+/// <param name="R1">γ of the R1 penalty (Mescheder, Geiger, Nowozin 2018): D's loss adds γ/2·E‖∇ₓD(x)‖² on real clips,
+/// which keeps D from growing steep around the data. 0 = off (the paper).</param>
+/// <param name="R1Every">The penalty is computed every this many steps, weighted by the interval (StyleGAN2's "lazy"
+/// regularisation): on the CPU it costs a double backward through D.</param>
 public sealed record VideoGanTrainOptions(int BatchSize = 32, double LearningRate = 2e-4, double Beta1 = 0.5, double Beta2 = 0.999, long Seed = 1,
-    double? DiscriminatorLearningRate = null, double RealLabel = 1.0);
+    double? DiscriminatorLearningRate = null, double RealLabel = 1.0, double? MaskInitBias = null, double R1 = 0, int R1Every = 4);
 
 /// <summary>Where a VGAN training run is, as saved in a checkpoint's <c>state.json</c>.</summary>
 public sealed record VideoGanTrainState(long Step, VideoGanConfig Config, VideoGanTrainOptions Options, long SkippedUpdates);
 
-/// <summary>A step's report: both players' losses, the mean mask value and the share of real clips D calls real.</summary>
-public sealed record VideoGanProgress(long Step, double LossD, double LossG, double MaskMean, double RealAccuracy, long SkippedUpdates);
+/// <summary>
+/// A step's report: both players' losses, the mean mask value, the share of real clips D calls real, and (on steps
+/// that compute it, else null) the mean ‖∇ₓD(x)‖² over real clips that the R1 penalty weighs.
+/// </summary>
+public sealed record VideoGanProgress(long Step, double LossD, double LossG, double MaskMean, double RealAccuracy, long SkippedUpdates,
+    double? RealGradientSquared = null);
 
 /// <summary>
 /// Trains VGAN as the paper: Adam (2e-4, β1 0.5), D on real clips vs generated ones (binary cross-entropy on logits),
@@ -39,12 +49,14 @@ public sealed class VideoGanTrainer : IDisposable
     public VideoGanTrainer(VideoGanConfig config, VideoGanTrainOptions options, Device? device = null)
     {
         config.Validate();
+        if (options.R1 < 0 || options.R1Every < 1) throw new ArgumentException("R1 must be ≥ 0 and its interval ≥ 1.");
         Config = config;
         Options = options;
         this.device = device ?? CPU;
         manual_seed(options.Seed);
         G = new VideoGanGenerator(config);
         D = new VideoGanDiscriminator(config);
+        if (options.MaskInitBias is { } bias) G.InitMaskBias(bias);
         G.to(this.device);
         D.to(this.device);
         optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, options.Beta2);
@@ -63,8 +75,17 @@ public sealed class VideoGanTrainer : IDisposable
         using var fake = G.forward(z);
 
         optD.zero_grad();
+        bool r1 = Options.R1 > 0 && (Step + 1) % Options.R1Every == 0;   // steps R1Every, 2·R1Every, … (1-based)
+        if (r1) x = x.detach().requires_grad_(true);
         var realLogits = D.forward(x);
         var lossD = DcganLoss.Discriminator(realLogits, D.forward(fake.Video.detach()), Options.RealLabel);
+        Tensor? gradientSquared = null;
+        if (r1)
+        {
+            var grad = autograd.grad([realLogits.sum()], [x], retain_graph: true, create_graph: true)[0];
+            gradientSquared = grad.square().sum([1, 2, 3, 4]).mean();
+            lossD = lossD + Options.R1 / 2 * Options.R1Every * gradientSquared;
+        }
         lossD.backward();
         Update(optD, lossD, D);
 
@@ -76,7 +97,7 @@ public sealed class VideoGanTrainer : IDisposable
 
         Step++;
         return new VideoGanProgress(Step, lossD.item<float>(), lossG.item<float>(), maskMean.item<float>(),
-            realLogits.gt(0).to(ScalarType.Float32).mean().item<float>(), SkippedUpdates);
+            realLogits.gt(0).to(ScalarType.Float32).mean().item<float>(), SkippedUpdates, gradientSquared?.item<float>());
     }
 
     private void Update(optim.Optimizer optimizer, Tensor loss, nn.Module module)
