@@ -25,6 +25,8 @@ public sealed record ModelManifest(
     {
         WriteIndented = true,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Files for people and tools, never embedded in HTML: "×" and "'" stay as written rather than \u00D7 and \u0027.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
     public static ModelManifest Read(string path) =>

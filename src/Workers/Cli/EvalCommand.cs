@@ -16,7 +16,7 @@ namespace GanService.Workers.Cli;
 /// </summary>
 public static class EvalCommand
 {
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = ModelManifest.Json.Encoder };
 
     public static int Run(CliArgs args)
     {

@@ -17,7 +17,7 @@ public static class EvalDcganCommand
 {
     const int FloorSamples = 10_000;
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = GanService.Core.Models.ModelManifest.Json.Encoder };
 
     public static int Run(CliArgs args)
     {
