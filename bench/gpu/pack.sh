@@ -19,6 +19,7 @@
 #   dotnet-train.tar.xz (part dotnet-train) the runtime without what a training run never loads (ASP.NET Core's own
 #                   assemblies, System.Private.Xml, System.Data.Common, DataContract serialisation); run.sh takes it
 #                   with GPU_DOTNET_TAR=.gpu/dotnet-train.tar.xz
+#   fashion.tar     (part fashion) Fashion-MNIST's training split (26 MB, gzip already) for train-vgan: run.sh's vgan part
 #   stage1/         (part stage1) the shipped StackGAN's Stage-I as train-stackgan reads it, so a GPU run trains
 #                   Stage-II on it (run.sh uses it when present; carry .gpu/stage1/stage1.safetensors and
 #                   .gpu/stage1/training-stage1.json)
@@ -132,5 +133,12 @@ mkdir -p "$work/c/captions/images"
 cp .data/datasets/captions/{data.json,messages.json,LICENSE-emojibase} "$work/c/captions/"
 xargs cp -t "$work/c/captions/images" < "$work/captions.list"
 tar -cf - -C "$work/c" captions | xz -T0 -1 > "$out/captions.tar.xz"  # WebP is compressed already: xz only removes tar's padding
+fi
+if want fashion; then
+log "Packing Fashion-MNIST's training split"
+./scripts/fetch-datasets.sh >/dev/null
+mkdir -p "$work/f/fashion-mnist"
+cp .data/datasets/fashion-mnist/train-{images-idx3,labels-idx1}-ubyte.gz "$work/f/fashion-mnist/"
+tar -cf "$out/fashion.tar" -C "$work/f" fashion-mnist   # the files are gzip already
 fi
 ls -la "$out"; du -cb "$out"/* | tail -1

@@ -14,6 +14,9 @@
 #      GPU_STACKGAN_STAGE2_MIN_S (240) stay, then Stage-II (GPU_STACKGAN_SIZE, 256 px) on it for what is left less
 #      GPU_STACKGAN_RESERVE_S (30) and a minute for loading and saving; the model folder to $OUT/stackgan-emoji.
 #      A Stage-I carried in .gpu/stage1 (stage1.safetensors, training-stage1.json) is used instead of training one.
+#   9. (only when GPU_PARTS names vgan) train-vgan from scratch with the shipped recipe (GPU_VGAN_ARGS replaces it) for
+#      what is left less GPU_VGAN_RESERVE_S (30) and a minute for loading and saving, on .gpu/fashion.tar (pack.sh's
+#      fashion part); the model folder to $OUT/vgan-moving-fashion. Evaluate it back here: eval-vgan --model <folder>.
 # GPU_DOTNET_TAR picks the runtime (.gpu/dotnet.tar.xz; pack.sh's dotnet-train is 10 MB smaller, for training only).
 # GPU_APP_TAR picks the app bundle (.gpu/app.tar.xz): within the 64 MiB, a training-only bundle leaves out what only
 # the service needs (EF Core, Npgsql, Hangfire, AWS SDK, OpenTelemetry, Serilog: train-stackgan loads none of them).
@@ -33,6 +36,9 @@ step() { printf '\n=== %s (%ss left) ===\n' "$*" "$(left)"; }
 g=/opt/ganservice-gpu; mkdir -p "$g/dotnet"
 parts="${GPU_PARTS:-device forward train service memory train64}"   # pvd: see 6
 want() { [[ " $parts " == *" $1 "* ]]; }
+
+# minutes SECONDS: --max-minutes for a run of SECONDS (at least 0.3).
+minutes() { awk -v s="$1" 'BEGIN { m = s / 60; printf "%.2f", m < 0.3 ? 0.3 : m }'; }
 
 step "unpacking"
 tar -xJf "${GPU_DOTNET_TAR:-.gpu/dotnet.tar.xz}" -C "$g/dotnet"
@@ -163,7 +169,6 @@ if want stackgan; then
   sg="$out/stackgan-emoji"; mkdir -p "$sg"
   common=(--device auto --steps 10000000 --log-every "${GPU_STACKGAN_LOG_EVERY:-500}" --out "$sg")
   # Each stage stops itself (--max-minutes) and saves; the timeouts, 90 s later, only catch a hang.
-  minutes() { awk -v s="$1" 'BEGIN { m = s / 60; printf "%.2f", m < 0.3 ? 0.3 : m }'; }
   if [ -f .gpu/stage1/stage1.safetensors ]; then
     echo "Stage-I from .gpu/stage1 (trained before), not retrained"; cp .gpu/stage1/stage1.safetensors .gpu/stage1/training-stage1.json "$sg/"
   else
@@ -177,5 +182,15 @@ if want stackgan; then
     --max-minutes "$(minutes "$s2")" --save-every 1000 --checkpoints /tmp/stackgan-ck2 ${GPU_STACKGAN_STAGE2_ARGS---l1 100}
   rm -f "$sg/samples.txt"   # at most 8 files come back
   ls -la "$sg"
+fi
+if want vgan; then
+  step "9. VGAN on the GPU"
+  mkdir -p .data/datasets && tar -xf .gpu/fashion.tar -C .data/datasets
+  vg="$out/vgan-moving-fashion"; sv=$(( $(left) - ${GPU_VGAN_RESERVE_S:-30} - 60 ))
+  # It stops itself (--max-minutes) and saves; the timeout, 90 s later, only catches a hang.
+  timeout "$(cap $(( sv + 90 )) 3)" $W train-vgan --device auto --steps 10000000 --max-minutes "$(minutes "$sv")" \
+    --save-every 5000 --log-every 500 --out "$vg" --checkpoints /tmp/vgan-ck --fresh \
+    ${GPU_VGAN_ARGS---lr-d 1e-4 --real-label 0.9 --mask-l1 10 --mask-bias -2} | tee "$out/vgan-gpu.log" | tail -n 4
+  ls -la "$vg"
 fi
 step "done"

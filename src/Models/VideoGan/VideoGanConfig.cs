@@ -7,7 +7,8 @@ namespace GanService.Models.VideoGan;
 /// </summary>
 /// <param name="Ngf">Channels of the generators' last hidden layer; each earlier stage doubles them.</param>
 /// <param name="Ndf">Channels of the discriminator's first layer; each next stage doubles them.</param>
-/// <param name="MaskSparsity">λ of the L1 term on the mask (the paper's 0.1).</param>
+/// <param name="MaskSparsity">λ of the L1 term on the mask's mean (the paper's 0.1; its code's nn.L1Penalty averages too).
+/// The shipped model uses 10: at 0.1 the term had no measurable effect and the streams swapped roles (README, Video).</param>
 /// <param name="MinibatchStddev">D also sees the spread of its last features across the batch (Karras et al. 2018's
 /// minibatch standard deviation), not in the paper: without it, both of our CPU runs' foreground streams collapsed to one
 /// pattern whatever z (spread across z 0.025 against the background's 0.29), since a single clip shows no lack of variety.</param>

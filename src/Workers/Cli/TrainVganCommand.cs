@@ -72,7 +72,7 @@ public static class TrainVganCommand
                 }
                 catch (ExternalException e) when (crashes < retries)
                 {
-                    // libtorch now and then fails a step for no reason of ours (seen once in ~10,000 CPU steps: BatchNorm's
+                    // libtorch now and then fails a step for no reason of ours (seen once, at step 190 of a 1-thread CPU run: BatchNorm's
                     // num_batches_tracked.add_(1) raising "Expected false to be true" from Scalar::toLong). The step's
                     // state is suspect, so the run continues from its latest checkpoint, as the service's training jobs do;
                     // steps draw their clips and z from the step number, so the run is the same as one without the error.
@@ -136,7 +136,7 @@ public static class TrainVganCommand
         int t = trainer.Config.Frames, s = trainer.Config.ImageSize, scale = 2;
         var (real, _, _) = data.Clips(seed: 777, count: 2);
         trainer.G.eval();
-        using var parts = trainer.G.forward(Latents.ForSeeds([0, 1, 2, 3], trainer.Config.LatentDim));
+        using var parts = trainer.G.forward(Latents.ForSeeds([0, 1, 2, 3], trainer.Config.LatentDim).to(trainer.G.parameters().First().device));   // G may be on a GPU
         var rows = new List<(Tensor? First, Tensor Frames)>();
         for (int i = 0; i < 2; i++) rows.Add((null, real[i]));
         for (int i = 0; i < 4; i++)
