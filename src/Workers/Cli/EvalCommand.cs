@@ -16,7 +16,8 @@ namespace GanService.Workers.Cli;
 /// </summary>
 public static class EvalCommand
 {
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = ModelManifest.Json.Encoder };
+    /// <summary>How the eval commands write metrics.json (eval-dcgan too).</summary>
+    internal static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = ModelManifest.Json.Encoder };
 
     public static int Run(CliArgs args)
     {

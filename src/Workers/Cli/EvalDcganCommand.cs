@@ -17,8 +17,6 @@ public static class EvalDcganCommand
 {
     const int FloorSamples = 10_000;
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, Encoder = GanService.Core.Models.ModelManifest.Json.Encoder };
-
     public static int Run(CliArgs args)
     {
         string dataDir = Path.Combine(args.String("data", ".data/datasets"), "fashion-mnist");
@@ -62,7 +60,7 @@ public static class EvalDcganCommand
             classifierSha256 = Weights.Sha256(classifierPath),
         };
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outPath))!);
-        File.WriteAllText(outPath, JsonSerializer.Serialize(metrics, Json) + "\n");
+        File.WriteAllText(outPath, JsonSerializer.Serialize(metrics, EvalCommand.Json) + "\n");
         Console.WriteLine($"wrote {outPath} in {sw.Elapsed.TotalSeconds:F0} s");
         return 0;
     }
