@@ -72,8 +72,8 @@ public static class TrainVganCommand
                 }
                 catch (ExternalException e) when (crashes < retries)
                 {
-                    // libtorch now and then fails a step for no reason of ours (seen once, at step 190 of a 1-thread CPU run: BatchNorm's
-                    // num_batches_tracked.add_(1) raising "Expected false to be true" from Scalar::toLong). The step's
+                    // libtorch now and then fails a step for no reason of ours (6 times in ~18,600 CPU steps, always in BatchNorm's
+                    // num_batches_tracked.add_(1), its Scalar corrupted: "Expected false to be true", "Unknown scalar type"). The step's
                     // state is suspect, so the run continues from its latest checkpoint, as the service's training jobs do;
                     // steps draw their clips and z from the step number, so the run is the same as one without the error.
                     crashes++;
