@@ -9,6 +9,7 @@ using Npgsql;
 using static TorchSharp.torch;
 using Generator = GanService.Models.Dcgan.Generator;
 
+if (args.Length > 0 && args[0] == "scalar-race") return GanService.Bench.ScalarRaceBench.Run(args);
 if (args.Length > 0 && args[0] == "progan-conv") return GanService.Bench.ProGanConvBench.Run(args);
 if (args.Length > 0 && args[0].StartsWith("capacity-")) return await GanService.Bench.CapacityBench.RunAsync(args[0]);
 if (args.Length > 0 && args[0] != "spine") return await GanService.Bench.BatchingBench.RunAsync(args[0]);

@@ -72,10 +72,12 @@ public static class TrainVganCommand
                 }
                 catch (ExternalException e) when (crashes < retries)
                 {
-                    // libtorch now and then fails a step for no reason of ours (6 times in ~18,600 CPU steps, always in BatchNorm's
-                    // num_batches_tracked.add_(1), its Scalar corrupted: "Expected false to be true", "Unknown scalar type"). The step's
-                    // state is suspect, so the run continues from its latest checkpoint, as the service's training jobs do;
-                    // steps draw their clips and z from the step number, so the run is the same as one without the error.
+                    // A libtorch call can fail on a Scalar that TorchSharp freed during the call (6 times in ~18,600 CPU steps with
+                    // the background GC on, always BatchNorm's num_batches_tracked.add_(1): "Expected false to be true", "Unknown
+                    // scalar type"; README, Notes for developers). The worker now runs without the background GC, which removes
+                    // the GCs that caused it here; should one still happen, the step's state is suspect, so the run continues from
+                    // its latest checkpoint, as the service's training jobs do. Steps draw their clips and z from the step number,
+                    // so the run is the same as one without the error.
                     crashes++;
                     Console.WriteLine($"libtorch error in step {trainer.Step + 1}: {e.Message.Split('\n')[0]}; resuming from the latest checkpoint ({crashes}/{retries})");
                     trainer.Dispose();
