@@ -144,6 +144,44 @@ public sealed class VideoGanTests : IDisposable
         for (int i = 2; i < 4; i++) resumed.TrainStep(data.Clips(1, 4, i * 4).Clips);
         SameState.AfterResuming("G", straight.G, resumed.G);
         SameState.AfterResuming("D", straight.D, resumed.D);
+        SameState.AfterResuming("EMA", straight.Ema, resumed.Ema);
+    }
+
+    [Fact]
+    public void The_shipped_generator_is_a_moving_average_of_G_and_an_older_checkpoint_starts_it_from_G()
+    {
+        using var scope = NewDisposeScope();
+        var data = Data();
+        using var trainer = new VideoGanTrainer(Tiny, new VideoGanTrainOptions(BatchSize: 4, Seed: 7, EmaBeta: 0.75));
+        SameState.AfterResuming("EMA at the start", trainer.G, trainer.Ema);
+        var before = trainer.G.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        trainer.TrainStep(data.Clips(1, 4).Clips);
+        var live = trainer.G.state_dict();
+        int moved = 0;
+        foreach (var (name, ema) in trainer.Ema.state_dict())
+        {
+            if (!ema.is_floating_point())
+            {
+                Assert.True(ema.equal(live[name]).item<bool>(), $"{name} is copied from G");
+                continue;
+            }
+            var expected = before[name] * 0.75 + live[name] * 0.25;
+            Assert.True(ema.allclose(expected, rtol: 0, atol: 1e-6), $"{name}: largest difference {ema.sub(expected).abs().max().item<float>()}");
+            if (!ema.allclose(live[name], rtol: 0, atol: 1e-6)) moved++;
+        }
+        Assert.True(moved > 0, "the step moved G, so the average lags behind it");
+
+        // A checkpoint written before the EMA existed: no generator_ema.safetensors and no emaBeta in its state.
+        var checkpoints = Path.Combine(root, "ema-checkpoints");
+        var dir = trainer.SaveCheckpoint(checkpoints);
+        File.Delete(Path.Combine(dir, "generator_ema.safetensors"));
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "state.json")))!;
+        Assert.True(state["options"]!.AsObject().Remove("emaBeta"));
+        File.WriteAllText(Path.Combine(dir, "state.json"), state.ToJsonString());
+        using var resumed = VideoGanTrainer.Resume(checkpoints)!;
+        Assert.Equal(0.999, resumed.Options.EmaBeta);
+        SameState.AfterResuming("EMA started from an older checkpoint's G", trainer.G, resumed.Ema);
+        Assert.Throws<ArgumentException>(() => new VideoGanTrainer(Tiny, new VideoGanTrainOptions(EmaBeta: 1)));
     }
 
     [Fact]

@@ -14,8 +14,11 @@ namespace GanService.Models.VideoGan;
 /// which keeps D from growing steep around the data. 0 = off (the paper).</param>
 /// <param name="R1Every">The penalty is computed every this many steps, weighted by the interval (StyleGAN2's "lazy"
 /// regularisation): on the CPU it costs a double backward through D.</param>
+/// <param name="EmaBeta">Decay of <see cref="VideoGanTrainer.Ema"/>, the moving average of G's weights that ships. It
+/// only watches G, so it changes nothing in G's or D's training. A checkpoint written before it existed reads as 0.999.</param>
 public sealed record VideoGanTrainOptions(int BatchSize = 32, double LearningRate = 2e-4, double Beta1 = 0.5, double Beta2 = 0.999, long Seed = 1,
-    double? DiscriminatorLearningRate = null, double RealLabel = 1.0, double? MaskInitBias = null, double R1 = 0, int R1Every = 4);
+    double? DiscriminatorLearningRate = null, double RealLabel = 1.0, double? MaskInitBias = null, double R1 = 0, int R1Every = 4,
+    double EmaBeta = 0.999);
 
 /// <summary>Where a VGAN training run is, as saved in a checkpoint's <c>state.json</c>.</summary>
 public sealed record VideoGanTrainState(long Step, VideoGanConfig Config, VideoGanTrainOptions Options, long SkippedUpdates);
@@ -43,6 +46,11 @@ public sealed class VideoGanTrainer : IDisposable
     public VideoGanTrainOptions Options { get; }
     public VideoGanGenerator G { get; }
     public VideoGanDiscriminator D { get; }
+    /// <summary>
+    /// The exponential moving average of G's weights and of its BatchNorm statistics (integer buffers copied), updated
+    /// after every step whose G update was applied; in eval mode, never trained directly.
+    /// </summary>
+    public VideoGanGenerator Ema { get; }
     public long Step { get; private set; }
     public long SkippedUpdates { get; private set; }
 
@@ -50,6 +58,7 @@ public sealed class VideoGanTrainer : IDisposable
     {
         config.Validate();
         if (options.R1 < 0 || options.R1Every < 1) throw new ArgumentException("R1 must be ≥ 0 and its interval ≥ 1.");
+        if (options.EmaBeta is < 0 or >= 1) throw new ArgumentException("EmaBeta must be in [0, 1).");
         Config = config;
         Options = options;
         this.device = device ?? CPU;
@@ -59,6 +68,12 @@ public sealed class VideoGanTrainer : IDisposable
         if (options.MaskInitBias is { } bias) G.InitMaskBias(bias);
         G.to(this.device);
         D.to(this.device);
+        // Made after G and D, so their initial weights are those of a trainer without it.
+        Ema = new VideoGanGenerator(config);
+        foreach (var p in Ema.parameters()) p.requires_grad = false;
+        Ema.eval();
+        Ema.to(this.device);
+        ResetEma();
         optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, options.Beta2);
         optD = optim.Adam(D.parameters(), options.DiscriminatorLearningRate ?? options.LearningRate, options.Beta1, options.Beta2);
     }
@@ -93,36 +108,67 @@ public sealed class VideoGanTrainer : IDisposable
         var maskMean = fake.Mask.mean();
         var lossG = DcganLoss.Generator(D.forward(fake.Video)) + Config.MaskSparsity * maskMean;
         lossG.backward();
-        Update(optG, lossG, G);
+        if (Update(optG, lossG, G)) UpdateEma();
 
         Step++;
         return new VideoGanProgress(Step, lossD.item<float>(), lossG.item<float>(), maskMean.item<float>(),
             realLogits.gt(0).to(ScalarType.Float32).mean().item<float>(), SkippedUpdates, gradientSquared?.item<float>());
     }
 
-    private void Update(optim.Optimizer optimizer, Tensor loss, nn.Module module)
+    private bool Update(optim.Optimizer optimizer, Tensor loss, nn.Module module)
     {
-        if (Gradients.AllFinite(loss.item<float>(), module)) optimizer.step();
-        else SkippedUpdates++;
+        if (!Gradients.AllFinite(loss.item<float>(), module))
+        {
+            SkippedUpdates++;
+            return false;
+        }
+        optimizer.step();
+        return true;
+    }
+
+    /// <summary>Sets <see cref="Ema"/> to G's current weights and buffers.</summary>
+    private void ResetEma()
+    {
+        using var _ = no_grad();
+        var live = G.state_dict();
+        foreach (var (name, ema) in Ema.state_dict()) ema.copy_(live[name]);
+    }
+
+    private void UpdateEma()
+    {
+        using var _ = no_grad();
+        // Held for the loop: a temporary Scalar can be freed while libtorch reads it (README, Notes for developers).
+        using Scalar beta = Options.EmaBeta, rest = 1 - Options.EmaBeta;
+        var live = G.state_dict();
+        foreach (var (name, ema) in Ema.state_dict())
+        {
+            if (ema.is_floating_point()) ema.mul_(beta).add_(live[name], alpha: rest);
+            else ema.copy_(live[name]);   // BatchNorm's num_batches_tracked
+        }
     }
 
     // What a checkpoint holds, by file name.
-    private (string, nn.Module)[] Modules => [("generator", G), ("discriminator", D)];
+    private (string, nn.Module)[] Modules => [("generator", G), ("discriminator", D), ("generator_ema", Ema)];
     private (string, Adam)[] Optimizers => [("optimizer_g", optG), ("optimizer_d", optD)];
 
-    /// <summary>Writes G, D, both optimizers and the step to a new checkpoint folder under <paramref name="root"/>.</summary>
+    /// <summary>Writes G, D, the EMA generator, both optimizers and the step to a new checkpoint folder under <paramref name="root"/>.</summary>
     public string SaveCheckpoint(string root)
     {
         return Checkpoints.Save(root, Step, new VideoGanTrainState(Step, Config, Options, SkippedUpdates), Modules, Optimizers);
     }
 
-    /// <summary>A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none.</summary>
+    /// <summary>
+    /// A trainer in the state of the latest checkpoint under <paramref name="root"/>, or null when there is none. A
+    /// checkpoint from before the EMA generator existed starts it from that checkpoint's G.
+    /// </summary>
     public static VideoGanTrainer? Resume(string root, Device? device = null)
     {
         if (Checkpoints.LatestState<VideoGanTrainState>(root) is not { } latest) return null;
         var (dir, state) = latest;
         var trainer = new VideoGanTrainer(state.Config, state.Options, device);
-        Checkpoints.Load(dir, trainer.Modules, trainer.Optimizers);
+        bool hasEma = File.Exists(Path.Combine(dir, "generator_ema.safetensors"));
+        Checkpoints.Load(dir, trainer.Modules.Where(m => hasEma || m.Item2 != trainer.Ema), trainer.Optimizers);
+        if (!hasEma) trainer.ResetEma();
         trainer.Step = state.Step;
         trainer.SkippedUpdates = state.SkippedUpdates;
         return trainer;
@@ -134,5 +180,6 @@ public sealed class VideoGanTrainer : IDisposable
         optD.Dispose();
         G.Dispose();
         D.Dispose();
+        Ema.Dispose();
     }
 }

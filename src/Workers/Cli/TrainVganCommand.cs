@@ -16,7 +16,8 @@ namespace GanService.Workers.Cli;
 
 /// <summary>
 /// <c>train-vgan</c>: trains the two-stream video GAN on Moving Fashion clips (<see cref="MovingFashion"/>, drawn fresh
-/// at every step from the Fashion-MNIST training split) and writes vgan.safetensors (G), model.json (kind video),
+/// at every step from the Fashion-MNIST training split) and writes vgan.safetensors (the EMA of G's weights,
+/// <see cref="VideoGanTrainer.Ema"/>), model.json (kind video),
 /// training.json and samples.png to --out, also every --save-every steps; checkpoints for an exact resume.
 /// </summary>
 public static class TrainVganCommand
@@ -39,7 +40,8 @@ public static class TrainVganCommand
         };
         var options = new VideoGanTrainOptions(BatchSize: batch, LearningRate: args.Double("lr", 2e-4), Seed: args.OptionalLong("seed") ?? 1,
             DiscriminatorLearningRate: args.OptionalDouble("lr-d"), RealLabel: args.Double("real-label", 1.0),
-            MaskInitBias: args.OptionalDouble("mask-bias"), R1: args.Double("r1", 0), R1Every: args.Int("r1-every", 4));
+            MaskInitBias: args.OptionalDouble("mask-bias"), R1: args.Double("r1", 0), R1Every: args.Int("r1-every", 4),
+            EmaBeta: args.Double("ema", 0.999));
         var (device, deviceName) = Devices.Choose(args.String("device", "cpu"));
         if (device.type == DeviceType.CPU) set_num_threads(threads);
 
@@ -106,7 +108,7 @@ public static class TrainVganCommand
     private static void Save(VideoGanTrainer trainer, string outDir, MovingFashion data)
     {
         Directory.CreateDirectory(outDir);
-        var sha = Weights.Save(trainer.G, Path.Combine(outDir, "vgan.safetensors"));
+        var sha = Weights.Save(trainer.Ema, Path.Combine(outDir, "vgan.safetensors"));
         string command = "dotnet artifacts/bin/GanService.Workers/release/GanService.Workers.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
         var c = trainer.Config;
         var manifest = new ModelManifest(
@@ -130,15 +132,14 @@ public static class TrainVganCommand
         File.WriteAllBytes(Path.Combine(outDir, "samples.png"), Samples(trainer, data));
     }
 
-    /// <summary>Two real clips, then four generated ones (seeds 0–3) each over its mask: background first, then the frames.</summary>
+    /// <summary>Two real clips, then four from the shipped (EMA) generator (seeds 0–3) each over its mask: background first, then the frames.</summary>
     private static byte[] Samples(VideoGanTrainer trainer, MovingFashion data)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         int t = trainer.Config.Frames, s = trainer.Config.ImageSize, scale = 2;
         var (real, _, _) = data.Clips(seed: 777, count: 2);
-        trainer.G.eval();
-        using var parts = trainer.G.forward(Latents.ForSeeds([0, 1, 2, 3], trainer.Config.LatentDim).to(trainer.G.parameters().First().device));   // G may be on a GPU
+        using var parts = trainer.Ema.forward(Latents.ForSeeds([0, 1, 2, 3], trainer.Config.LatentDim).to(trainer.Ema.parameters().First().device));   // it may be on a GPU
         var rows = new List<(Tensor? First, Tensor Frames)>();
         for (int i = 0; i < 2; i++) rows.Add((null, real[i]));
         for (int i = 0; i < 4; i++)
