@@ -16,7 +16,7 @@ public sealed class StableConv2d : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
-    private readonly long kernel, stride, padding, inChannels, outChannels;
+    private readonly long stride, padding, inChannels, outChannels;
 
     public StableConv2d(long inChannels, long outChannels, long kernel, long stride = 1, long padding = 0, bool bias = true) : base(nameof(StableConv2d))
     {
@@ -24,7 +24,7 @@ public sealed class StableConv2d : nn.Module<Tensor, Tensor>
         double bound = 1 / Math.Sqrt(inChannels * kernel * kernel);
         weight = new Parameter(rand(outChannels, inChannels, kernel, kernel).mul(2 * bound).sub(bound));
         this.bias = bias ? new Parameter(rand(outChannels).mul(2 * bound).sub(bound)) : null;
-        (this.kernel, this.stride, this.padding, this.inChannels, this.outChannels) = (kernel, stride, padding, inChannels, outChannels);
+        (this.stride, this.padding, this.inChannels, this.outChannels) = (stride, padding, inChannels, outChannels);
         RegisterComponents();
     }
 
@@ -34,12 +34,6 @@ public sealed class StableConv2d : nn.Module<Tensor, Tensor>
     {
         if (x.device.type != DeviceType.CPU || (inChannels % 16 == 0 && outChannels % 16 == 0))
             return conv2d(x, weight, bias, strides: [stride, stride], padding: [padding, padding]);
-        using var scope = NewDisposeScope();
-        long n = x.shape[0];
-        long h = (x.shape[2] + 2 * padding - kernel) / stride + 1, w = (x.shape[3] + 2 * padding - kernel) / stride + 1;
-        var columns = unfold(x, kernel, padding: padding, stride: stride);          // [N, in·k·k, h·w]
-        var y = weight.flatten(1).matmul(columns);                                    // [N, out, h·w]
-        if (bias is not null) y = y.add(bias.view(1, -1, 1));
-        return y.view(n, outChannels, h, w).MoveToOuterDisposeScope();
+        return Im2Col.Conv2d(x, weight, bias, stride, padding);
     }
 }

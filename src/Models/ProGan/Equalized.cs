@@ -1,3 +1,4 @@
+using GanService.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -37,11 +38,7 @@ public sealed class EqualizedConv2d : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         if (kernel > 1 && x.shape[1] % 16 == 0)
             return conv2d(x, weight.mul(scale), bias, padding: [padding, padding]).MoveToOuterDisposeScope();
-        long n = x.shape[0], h = x.shape[2], wd = x.shape[3];
-        var w = weight.mul(scale).flatten(1);                                   // [out, in·k·k]
-        var columns = kernel == 1 ? x.flatten(2) : unfold(x, kernel, padding: padding); // [N, in·k·k, H·W]
-        var y = w.matmul(columns).add(bias.view(1, -1, 1));                       // [N, out, H·W]
-        return y.view(n, -1, h, wd).MoveToOuterDisposeScope();
+        return Im2Col.Conv2d(x, weight.mul(scale), bias, padding: padding).MoveToOuterDisposeScope();
     }
 }
 

@@ -135,8 +135,10 @@ public sealed class ProGanTrainer : IDisposable
     private void UpdateEma()
     {
         using var _ = no_grad();
+        // Held for the loop: a temporary Scalar can be freed while libtorch reads it (README, Notes for developers).
+        using Scalar beta = Options.EmaBeta, rest = 1 - Options.EmaBeta;
         var live = G.state_dict();
-        foreach (var (name, ema) in Ema.state_dict()) ema.mul_(Options.EmaBeta).add_(live[name], alpha: 1 - Options.EmaBeta);
+        foreach (var (name, ema) in Ema.state_dict()) ema.mul_(beta).add_(live[name], alpha: rest);
     }
 
     /// <summary>
