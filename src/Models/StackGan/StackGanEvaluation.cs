@@ -1,5 +1,6 @@
 using GanService.Models.Evaluation;
 using GanService.Models.Text;
+using GanService.Models.Training;
 using static TorchSharp.torch;
 
 namespace GanService.Models.StackGan;
@@ -114,7 +115,6 @@ public static class StackGanEvaluation
     private static Tensor Features(CaptionMatcher matcher, Tensor images)
     {
         using var _ = no_grad();
-        return cat(Enumerable.Range(0, (int)((images.shape[0] + 255) / 256))
-            .Select(i => matcher.Image.forward(images.narrow(0, i * 256, Math.Min(256, images.shape[0] - i * 256)))).ToList(), 0);
+        return Batches.InSlices(images, 256, matcher.Image.forward);
     }
 }

@@ -1,4 +1,5 @@
 using GanService.Models.Data;
+using GanService.Models.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -88,8 +89,7 @@ public static class MatchingEvaluation
         matcher.eval();
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var v = cat(Enumerable.Range(0, (int)((images.shape[0] + 255) / 256))
-            .Select(b => matcher.EmbedImages(images.narrow(0, b * 256, Math.Min(256, images.shape[0] - b * 256)))).ToList(), 0);
+        var v = Batches.InSlices(images, 256, matcher.EmbedImages);
         var tokens = tensor(queries.SelectMany(q => tokenizer.Encode(q.Caption)).ToArray(), [queries.Count, tokenizer.MaxTokens]);
         var t = matcher.EmbedText(tokens);
         var order = t.matmul(v.t()).argsort(1, descending: true).narrow(1, 0, Math.Min(5, images.shape[0]));

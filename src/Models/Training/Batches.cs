@@ -3,9 +3,14 @@ using static TorchSharp.torch;
 
 namespace GanService.Models.Training;
 
-/// <summary>The mini-batch schedule both trainers share.</summary>
+/// <summary>The mini-batch schedule the trainers share, and evaluation's slicing of a large batch.</summary>
 public static class Batches
 {
+    /// <summary><paramref name="f"/> applied to <paramref name="x"/> in slices of <paramref name="size"/> rows (dim 0), the results concatenated.</summary>
+    public static Tensor InSlices(Tensor x, int size, Func<Tensor, Tensor> f) =>
+        cat(Enumerable.Range(0, (int)((x.shape[0] + size - 1) / size))
+            .Select(i => f(x.narrow(0, i * size, Math.Min(size, x.shape[0] - i * size)))).ToList(), 0);
+
     /// <summary>
     /// Index tensors of whole mini-batches: a fresh permutation of 0..n-1 each epoch, drawn from one generator seeded
     /// with <paramref name="seed"/>, until <paramref name="totalSteps"/>. Each index is disposed when the next is asked
