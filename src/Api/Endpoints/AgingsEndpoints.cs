@@ -130,10 +130,8 @@ public static class AgingsEndpoints
         bool strip = false;
         if (Field(form, "strip") is { } rawStrip && !TryParseBool(rawStrip, out strip))
             errors["strip"] = [$"strip must be true or false, got '{rawStrip}'."];
-        if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
-        var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
         string[]? events = Field(form, "webhookEvents")?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var hook = await JobWebhookFields.ValidateAsync(Field(form, "webhook"), events, targets, errors, ct);
+        var common = await JobCommon.ValidateAsync(idempotencyKey, cancelAfter, Field(form, "webhook"), events, targets, errors, ct);
 
         // The image last: its header is read, never decoded here (the request size limit bounds what is read).
         var limits = uploads.Value;
@@ -173,29 +171,18 @@ public static class AgingsEndpoints
 
         string sha = Convert.ToHexStringLower(SHA256.HashData(image!));
         var input = new AgingInput(targetAges, gender!, seed, format, strip, new UploadedFile(header!.Format, header.Width, header.Height, image!.Length, sha));
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(),
-            Kind = JobKinds.Aging,
-            Status = JobStatus.Queued,
-            ApiKeyId = http.User.KeyId(),
-            Model = model!.Name,
-            ModelVersionId = model.VersionId,
-            ModelVersion = model.Version,
-            Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
-            CancelAfter = deadline,
-        };
+        var job = common.NewJob(JobKinds.Aging, http, model!.Name, model, input);
+        job.Id = Guid.CreateVersion7();
         // Stored before the row exists, so a worker never sees a job without its face. The submitter removes it again
         // when no new job was written (an idempotent replay, a full queue, a failed insert).
         job.InputKey = JobBlobs.Key(job.Id, $"input.{header.Format}");
         await blobs.PutAsync(job.InputKey, image, ImageFormats.ContentTypes[header.Format], ct);
-        hook.ApplyTo(job);
         var fingerprint = JsonSerializer.Serialize(new
         {
             model = modelName, targetAges = rawAges, gender = rawGender, seed = Field(form, "seed"), format = Field(form, "format"),
             strip = Field(form, "strip"), webhook = Field(form, "webhook"), webhookEvents = Field(form, "webhookEvents"), image = sha,
         }, JsonSerializerOptions.Web);
-        return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
+        return await JobResponses.SubmitAsync(job, common.IdempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }
 
     /// <summary>A text field's value, trimmed; null when absent.</summary>

@@ -84,32 +84,13 @@ public static class GenerationsEndpoints
             errors["truncation"] = [$"Model '{model.Name}' (progan) normalises its latent, so truncation has no effect on it; omit it or send 1."];
         string format = (request.Format ?? "png").ToLowerInvariant();
         if (!ImageFormats.ContentTypes.ContainsKey(format)) errors["format"] = [$"format must be one of {string.Join(", ", ImageFormats.ContentTypes.Keys)}, got '{request.Format}'."];
-        string? label = null;
-        if (request.Label is not null && model is not null)
-        {
-            label = model.Labels.FirstOrDefault(l => string.Equals(l, request.Label, StringComparison.OrdinalIgnoreCase));
-            if (model.Labels.Length == 0) errors["label"] = [$"Model '{model.Name}' is unconditional: it takes no label."];
-            else if (label is null) errors["label"] = [$"Unknown label '{request.Label}'. Labels of '{model.Name}': {string.Join(", ", model.Labels)}."];
-        }
-        if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
-        var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
-        var hook = await JobWebhookFields.ValidateAsync(request.Webhook, request.WebhookEvents, targets, errors, ct);
+        string? label = request.Label is not null && model is not null ? model.ResolveLabel(request.Label, errors) : null;
+        var common = await JobCommon.ValidateAsync(idempotencyKey, cancelAfter, request.Webhook, request.WebhookEvents, targets, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request is invalid.");
 
         var input = new GenerationInput(count, request.Seed ?? Random.Shared.NextInt64(0, 1L << 53), label, truncation, format);
-        var job = new Job
-        {
-            Kind = JobKinds.Generation,
-            Status = JobStatus.Queued,
-            ApiKeyId = http.User.KeyId(),
-            Model = model!.Name,
-            ModelVersionId = model.VersionId,
-            ModelVersion = model.Version,
-            Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
-            CancelAfter = deadline,
-        };
-        hook.ApplyTo(job);
+        var job = common.NewJob(JobKinds.Generation, http, model!.Name, model, input);
         var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
+        return await JobResponses.SubmitAsync(job, common.IdempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }
 }

@@ -87,27 +87,14 @@ public static class TextToImageEndpoints
         // A model without Stage-II would silently ignore it (its finals are the Stage-I images): refuse it instead.
         if (includeStageOne && model is not null && !HasStageTwo(model))
             errors["includeStageOne"] = [$"Model '{model.Name}' has only Stage-I: its outputs are the 64 px images already."];
-        if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
-        var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
-        var hook = await JobWebhookFields.ValidateAsync(request.Webhook, request.WebhookEvents, targets, errors, ct);
+        var common = await JobCommon.ValidateAsync(idempotencyKey, cancelAfter, request.Webhook, request.WebhookEvents, targets, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request is invalid.");
 
         // The prompt is stored as sent; the worker normalises it again when it tokenises.
         var input = new TextToImageInput(request.Prompt!, count, request.Seed ?? Random.Shared.NextInt64(0, 1L << 53), includeStageOne, format);
-        var job = new Job
-        {
-            Kind = JobKinds.TextToImage,
-            Status = JobStatus.Queued,
-            ApiKeyId = http.User.KeyId(),
-            Model = model!.Name,
-            ModelVersionId = model.VersionId,
-            ModelVersion = model.Version,
-            Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
-            CancelAfter = deadline,
-        };
-        hook.ApplyTo(job);
+        var job = common.NewJob(JobKinds.TextToImage, http, model!.Name, model, input);
         var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
+        return await JobResponses.SubmitAsync(job, common.IdempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }
 
     /// <summary>What is wrong with the prompt, or null. Lone surrogates would make the worker's NFKC throw, and

@@ -121,26 +121,15 @@ public static class TrainingsEndpoints
         else if (await db.Models.AsNoTracking().FirstOrDefaultAsync(m => m.Name == name, ct) is { } existing
                  && (existing.Family != family || existing.Kind != JobKinds.Generation))
             errors["name"] = [$"Model '{name}' exists as a {existing.Family} {existing.Kind} model; pick another name."];
-        if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
-        var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
-        var hook = await JobWebhookFields.ValidateAsync(request.Webhook, request.WebhookEvents, targets, errors, ct);
+        var common = await JobCommon.ValidateAsync(idempotencyKey, cancelAfter, request.Webhook, request.WebhookEvents, targets, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The training request is invalid.");
 
         var input = new TrainingInput(family, dataset!.Name, sets, resolution, request.LatentDim ?? 128, request.FmapBase ?? 512,
             request.FmapMax ?? 64, stable, fade, request.BatchSize ?? 16, request.Seed ?? Random.Shared.NextInt64(1, 1L << 53),
             request.Progressive ?? true, request.Evaluate ?? true);
-        var job = new Job
-        {
-            Kind = JobKinds.Training,
-            Status = JobStatus.Queued,
-            ApiKeyId = http.User.KeyId(),
-            Model = name,
-            Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
-            CancelAfter = deadline,
-        };
-        hook.ApplyTo(job);
+        var job = common.NewJob(JobKinds.Training, http, name, model: null, input);
         var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
+        return await JobResponses.SubmitAsync(job, common.IdempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }
 
     private static void Range(Dictionary<string, string[]> errors, string field, int value, int min, int max)

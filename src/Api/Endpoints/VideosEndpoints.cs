@@ -104,13 +104,7 @@ public static class VideosEndpoints
         else
             errors["model"] = [$"'{model.Name}' is a{(model.Kind == JobKinds.Aging ? "n" : "")} {model.Kind} model and cannot make a video: give a video model, or an image-generation model with fromSeed and toSeed."];
 
-        string? label = null;
-        if (walk && request.Label is not null && model is not null)
-        {
-            label = model.Labels.FirstOrDefault(l => string.Equals(l, request.Label, StringComparison.OrdinalIgnoreCase));
-            if (model.Labels.Length == 0) errors["label"] = [$"Model '{model.Name}' is unconditional: it takes no label."];
-            else if (label is null) errors["label"] = [$"Unknown label '{request.Label}'. Labels of '{model.Name}': {string.Join(", ", model.Labels)}."];
-        }
+        string? label = walk && request.Label is not null && model is not null ? model.ResolveLabel(request.Label, errors) : null;
         string format = (request.Format ?? "gif").ToLowerInvariant();
         if (!VideoFormats.ContentTypes.ContainsKey(format))
             errors["format"] = [$"format must be one of {string.Join(", ", VideoFormats.ContentTypes.Keys)}, got '{request.Format}'."];
@@ -118,28 +112,15 @@ public static class VideosEndpoints
             errors["format"] = ["mp4 needs ffmpeg on a worker, and no worker seen in the last 10 minutes has it; ask for gif or webp (or install ffmpeg on the workers)."];
         int fps = request.Fps ?? 8;
         if (fps is < 1 or > MaxFps) errors["fps"] = [$"fps must be between 1 and {MaxFps}, got {fps}."];
-        if (idempotencyKey is { Length: 0 or > 255 }) errors["Idempotency-Key"] = ["Idempotency-Key must be 1..255 characters."];
-        var deadline = JobHeaders.CancelAfter(cancelAfter, errors);
-        var hook = await JobWebhookFields.ValidateAsync(request.Webhook, request.WebhookEvents, targets, errors, ct);
+        var common = await JobCommon.ValidateAsync(idempotencyKey, cancelAfter, request.Webhook, request.WebhookEvents, targets, errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The request is invalid.");
 
         var input = walk
             ? new VideoInput(frames, format, fps, null, request.FromSeed, request.ToSeed, label)
             : new VideoInput(frames, format, fps, request.Seed ?? Random.Shared.NextInt64(0, 1L << 53), null, null, null);
-        var job = new Job
-        {
-            Kind = JobKinds.Video,
-            Status = JobStatus.Queued,
-            ApiKeyId = http.User.KeyId(),
-            Model = model!.Name,
-            ModelVersionId = model.VersionId,
-            ModelVersion = model.Version,
-            Input = JsonSerializer.Serialize(input, JsonSerializerOptions.Web),
-            CancelAfter = deadline,
-        };
-        hook.ApplyTo(job);
+        var job = common.NewJob(JobKinds.Video, http, model!.Name, model, input);
         var fingerprint = JsonSerializer.Serialize(request, JsonSerializerOptions.Web);
-        return await JobResponses.SubmitAsync(job, idempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
+        return await JobResponses.SubmitAsync(job, common.IdempotencyKey, fingerprint, http, submitter, reader, views, options.Value, ct);
     }
 
     /// <summary>The frames a video model draws, from its config.</summary>

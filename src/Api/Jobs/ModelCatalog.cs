@@ -7,7 +7,20 @@ namespace GanService.Api.Jobs;
 /// <summary>A servable model with its current version.</summary>
 public sealed record ModelInfo(
     string Name, string Kind, string Family, bool IsDefault, int Resolution, string[] Labels, string? Description,
-    Guid VersionId, string Version, string? Metrics, string Config, string Sha256, string[] AgeGroups);
+    Guid VersionId, string Version, string? Metrics, string Config, string Sha256, string[] AgeGroups)
+{
+    /// <summary>
+    /// The model's own spelling of <paramref name="requested"/> (labels match case-insensitively); null, with the
+    /// problem added to <paramref name="errors"/> as <c>label</c>, when the model is unconditional or has no such label.
+    /// </summary>
+    public string? ResolveLabel(string requested, Dictionary<string, string[]> errors)
+    {
+        var label = Labels.FirstOrDefault(l => string.Equals(l, requested, StringComparison.OrdinalIgnoreCase));
+        if (Labels.Length == 0) errors["label"] = [$"Model '{Name}' is unconditional: it takes no label."];
+        else if (label is null) errors["label"] = [$"Unknown label '{requested}'. Labels of '{Name}': {string.Join(", ", Labels)}."];
+        return label;
+    }
+}
 
 /// <summary>The registered models, read from Postgres and cached for a few seconds (validation runs on every POST).</summary>
 public sealed class ModelCatalog(GanDbContext db, IMemoryCache cache)
