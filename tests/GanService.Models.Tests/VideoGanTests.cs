@@ -162,7 +162,7 @@ public sealed class VideoGanTests : IDisposable
         {
             if (!ema.is_floating_point())
             {
-                Assert.True(ema.equal(live[name]).item<bool>(), $"{name} is copied from G");
+                Assert.True(ema.equal(live[name]).all().item<bool>(), $"{name} is copied from G");
                 continue;
             }
             var expected = before[name] * 0.75 + live[name] * 0.25;
@@ -182,6 +182,59 @@ public sealed class VideoGanTests : IDisposable
         Assert.Equal(0.999, resumed.Options.EmaBeta);
         SameState.AfterResuming("EMA started from an older checkpoint's G", trainer.G, resumed.Ema);
         Assert.Throws<ArgumentException>(() => new VideoGanTrainer(Tiny, new VideoGanTrainOptions(EmaBeta: 1)));
+    }
+
+    [Fact]
+    public void Recomputed_batchnorm_statistics_are_the_average_over_the_batches_and_leave_momentum_and_mode_as_they_were()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        using var net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4));
+        net.eval();
+        var batches = Enumerable.Range(0, 3).Select(i => randn(10, 3).mul(i + 1).add(i)).ToList();
+        Layers.BatchNormStats.Recompute(net, batches.Count, i => net.forward(batches[i]));
+        var norm = net.modules().OfType<TorchSharp.Modules.BatchNorm1d>().Single();
+        using (no_grad())
+        {
+            var hidden = batches.Select(b => ((nn.Module<Tensor, Tensor>)net[0]).forward(b)).ToList();
+            // PyTorch's cumulative average: the mean of the batch means, and of the batches' unbiased variances.
+            var mean = stack(hidden.Select(h => h.mean([0])).ToList()).mean([0]);
+            var variance = stack(hidden.Select(h => h.var(0)).ToList()).mean([0]);
+            Assert.True(norm.running_mean!.allclose(mean, rtol: 0, atol: 1e-5), $"running mean off by {norm.running_mean!.sub(mean).abs().max().item<float>()}");
+            Assert.True(norm.running_var!.allclose(variance, rtol: 0, atol: 1e-4), $"running variance off by {norm.running_var!.sub(variance).abs().max().item<float>()}");
+        }
+        Assert.Equal(3L, norm.num_batches_tracked!.item<long>());
+        Assert.Equal(0.1, norm.momentum);
+        Assert.False(net.training);
+    }
+
+    [Fact]
+    public void The_shipped_generator_is_the_average_with_its_own_statistics_and_leaves_the_average_untouched()
+    {
+        using var scope = NewDisposeScope();
+        var data = Data();
+        using var trainer = new VideoGanTrainer(Tiny, new VideoGanTrainOptions(BatchSize: 4, Seed: 9, EmaBeta: 0.5));
+        for (int i = 0; i < 3; i++) trainer.TrainStep(data.Clips(1, 4, i * 4).Clips);
+        var before = trainer.Ema.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        using var shipped = trainer.Shipped();
+        Assert.False(shipped.training);
+        foreach (var (name, value) in trainer.Ema.state_dict())
+            Assert.True(value.equal(before[name]).all().item<bool>(), $"the average's {name} is left as it was");
+        var own = shipped.state_dict();
+        int statistics = 0;
+        foreach (var (name, value) in trainer.Ema.state_dict())
+        {
+            if (name.EndsWith("running_mean") || name.EndsWith("running_var"))
+            {
+                statistics++;
+                Assert.False(own[name].allclose(value, rtol: 0, atol: 1e-6), $"{name} was recomputed");
+            }
+            else if (value.is_floating_point()) Assert.True(own[name].equal(value).all().item<bool>(), $"{name} is the average's");
+        }
+        Assert.True(statistics > 0);
+        // The same statistics twice: the latents are drawn from a fixed seed.
+        using var again = trainer.Shipped();
+        SameState.AfterResuming("Shipped() twice", shipped, again);
     }
 
     [Fact]

@@ -72,6 +72,18 @@ public sealed class VideoGanGenerator : Module<Tensor, VideoParts>
         fg_mask.bias!.fill_(bias);
     }
 
+    /// <summary>
+    /// Recomputes the BatchNorm statistics as the average over <paramref name="batches"/> batches of 64 latents drawn
+    /// with seed 12345 (<see cref="Layers.BatchNormStats"/>). For averaged weights (<see cref="VideoGanTrainer.Ema"/>),
+    /// whose averaged statistics only approximate their own.
+    /// </summary>
+    public void RecomputeBatchNorm(int batches)
+    {
+        var device = parameters().First().device;
+        using var gen = new torch.Generator(12345);
+        Layers.BatchNormStats.Recompute(this, batches, _ => forward(randn([64, Config.LatentDim], generator: gen).to(device)).Dispose());
+    }
+
     /// <summary>Builds a generator from its config JSON and loads its safetensors weights, in inference mode.</summary>
     public static VideoGanGenerator Load(string configJson, string weightsPath)
     {

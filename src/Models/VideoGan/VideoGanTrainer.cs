@@ -126,6 +126,33 @@ public sealed class VideoGanTrainer : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// The generator to ship: a copy of <see cref="Ema"/> whose BatchNorm statistics are recomputed over 25 batches of
+    /// 64 latents (<see cref="VideoGanGenerator.RecomputeBatchNorm"/>), in eval mode; the caller disposes it. The
+    /// average's own statistics are left as they are, so the run goes on as if this were never called.
+    /// </summary>
+    public VideoGanGenerator Shipped()
+    {
+        var g = new VideoGanGenerator(Config);
+        try
+        {
+            using (no_grad())
+            {
+                var target = g.state_dict();
+                foreach (var (name, value) in Ema.state_dict()) target[name].copy_(value);
+            }
+            g.to(device);
+            g.RecomputeBatchNorm(25);
+            g.eval();
+            return g;
+        }
+        catch
+        {
+            g.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Sets <see cref="Ema"/> to G's current weights and buffers.</summary>
     private void ResetEma()
     {

@@ -36,6 +36,13 @@ public static class EvalVganCommand
         var weights = Path.Combine(modelDir, manifest.Weights);
         using var g = VideoGanGenerator.Load(manifest.Config.GetRawText(), weights);
         var c = g.Config;
+        int recompute = args.Int("recompute-bn", 0);
+        if (recompute > 0)
+        {
+            // What train-vgan does to the generator it ships; for weights written before it did.
+            g.RecomputeBatchNorm(recompute);
+            Console.WriteLine($"BatchNorm statistics recomputed over {recompute} batches of 64 latents");
+        }
 
         var (testItems, testLabels) = FashionMnist.Load(dataDir, train: false);
         var heldOut = new MovingFashion(testItems, testLabels, c.Frames, c.ImageSize);

@@ -16,8 +16,8 @@ namespace GanService.Workers.Cli;
 
 /// <summary>
 /// <c>train-vgan</c>: trains the two-stream video GAN on Moving Fashion clips (<see cref="MovingFashion"/>, drawn fresh
-/// at every step from the Fashion-MNIST training split) and writes vgan.safetensors (the EMA of G's weights,
-/// <see cref="VideoGanTrainer.Ema"/>), model.json (kind video),
+/// at every step from the Fashion-MNIST training split) and writes vgan.safetensors (the EMA of G's weights with its
+/// BatchNorm statistics recomputed, <see cref="VideoGanTrainer.Shipped"/>), model.json (kind video),
 /// training.json and samples.png to --out, also every --save-every steps; checkpoints for an exact resume.
 /// </summary>
 public static class TrainVganCommand
@@ -108,7 +108,8 @@ public static class TrainVganCommand
     private static void Save(VideoGanTrainer trainer, string outDir, MovingFashion data)
     {
         Directory.CreateDirectory(outDir);
-        var sha = Weights.Save(trainer.Ema, Path.Combine(outDir, "vgan.safetensors"));
+        using var shipped = trainer.Shipped();
+        var sha = Weights.Save(shipped, Path.Combine(outDir, "vgan.safetensors"));
         string command = "dotnet artifacts/bin/GanService.Workers/release/GanService.Workers.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
         var c = trainer.Config;
         var manifest = new ModelManifest(
@@ -129,17 +130,17 @@ public static class TrainVganCommand
         {
             trainer.Options, trainer.Step, trainer.SkippedUpdates, sha256 = sha, trainCommand = command,
         }, ModelManifest.Json) + "\n");
-        File.WriteAllBytes(Path.Combine(outDir, "samples.png"), Samples(trainer, data));
+        File.WriteAllBytes(Path.Combine(outDir, "samples.png"), Samples(shipped, data));
     }
 
-    /// <summary>Two real clips, then four from the shipped (EMA) generator (seeds 0–3) each over its mask: background first, then the frames.</summary>
-    private static byte[] Samples(VideoGanTrainer trainer, MovingFashion data)
+    /// <summary>Two real clips, then four from the shipped generator (seeds 0–3) each over its mask: background first, then the frames.</summary>
+    private static byte[] Samples(VideoGanGenerator g, MovingFashion data)
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
-        int t = trainer.Config.Frames, s = trainer.Config.ImageSize, scale = 2;
+        int t = g.Config.Frames, s = g.Config.ImageSize, scale = 2;
         var (real, _, _) = data.Clips(seed: 777, count: 2);
-        using var parts = trainer.Ema.forward(Latents.ForSeeds([0, 1, 2, 3], trainer.Config.LatentDim).to(trainer.Ema.parameters().First().device));   // it may be on a GPU
+        using var parts = g.forward(Latents.ForSeeds([0, 1, 2, 3], g.Config.LatentDim).to(g.parameters().First().device));   // it may be on a GPU
         var rows = new List<(Tensor? First, Tensor Frames)>();
         for (int i = 0; i < 2; i++) rows.Add((null, real[i]));
         for (int i = 0; i < 4; i++)
