@@ -20,7 +20,8 @@ namespace GanService.Workers.Cli;
 /// of generated clips that move at least as much as the quietest 10 % of real clips;</item>
 /// <item>the mask: its mean, and the share of mask pixels above 0.5.</item>
 /// </list>
-/// Writes metrics.json beside the weights (./run.sh puts it in the model version's metrics).
+/// Writes metrics.json beside the weights (./run.sh puts it in the model version's metrics). <c>--split validation</c>
+/// measures the same on other real clips and latents and only prints: for choosing among checkpoints.
 /// </summary>
 public static class EvalVganCommand
 {
@@ -30,6 +31,14 @@ public static class EvalVganCommand
         string dataDir = args.String("data", ".data/datasets/fashion-mnist");
         string classifierDir = args.String("classifier", "models/moving-fashion-classifier");
         int clips = args.Int("clips", 500);
+        // validation: other real clips (seeds 305, 306) and other latents (seeds 100,000 + i), for choosing among
+        // checkpoints without touching the figures the test split reports; it prints and writes nothing.
+        bool validation = args.String("split", "test") switch
+        {
+            "test" => false,
+            "validation" => true,
+            var other => throw new ArgumentException($"--split is test or validation, got '{other}'."),
+        };
         set_num_threads(args.Int("threads", 2));
         var clock = Stopwatch.StartNew();
         var manifest = ModelManifest.Read(Path.Combine(modelDir, "model.json"));
@@ -49,9 +58,9 @@ public static class EvalVganCommand
         using var classifier = FrameClassifier(classifierDir, dataDir, heldOut, args.Flag("retrain-classifier"), c);
 
         // Two disjoint real sets (seeds 303, 304) and the generated set (seeds 0 … clips−1), every frame of each clip.
-        var (realA, _, _) = heldOut.Clips(303, clips);
-        var (realB, _, _) = heldOut.Clips(304, clips);
-        using var generated = Generate(g, clips);
+        var (realA, _, _) = heldOut.Clips(validation ? 305 : 303, clips);
+        var (realB, _, _) = heldOut.Clips(validation ? 306 : 304, clips);
+        using var generated = Generate(g, clips, firstSeed: validation ? 100_000 : 0);
         using var fa = classifier.FeaturesInBatches(Frames(realA));
         using var fb = classifier.FeaturesInBatches(Frames(realB));
         using var fg = classifier.FeaturesInBatches(Frames(generated.Video));
@@ -67,6 +76,7 @@ public static class EvalVganCommand
         Console.WriteLine($"motion (mean |frame t+1 − frame t|): generated {genMotion.Average():F4} (median {Median(genMotion):F4}), real {realMotion.Average():F4} (median {Median(realMotion):F4}); " +
                           $"{moving:P1} of generated clips move at least as much as the quietest 10 % of real ones");
         Console.WriteLine($"mask: mean {maskMean:F3}, {maskOn:P1} of pixels above 0.5");
+        if (validation) return 0;
 
         var metrics = new Dictionary<string, object?>
         {
@@ -144,13 +154,13 @@ public static class EvalVganCommand
         return (cat(frames, 0), cat(labels, 0));
     }
 
-    private static VideoParts Generate(VideoGanGenerator g, int clips)
+    private static VideoParts Generate(VideoGanGenerator g, int clips, long firstSeed)
     {
         using var mode = inference_mode();
         var parts = new List<VideoParts>();
         for (int start = 0; start < clips; start += 50)
         {
-            var seeds = Enumerable.Range(start, Math.Min(50, clips - start)).Select(i => (long)i).ToArray();
+            var seeds = Enumerable.Range(start, Math.Min(50, clips - start)).Select(i => firstSeed + i).ToArray();
             parts.Add(g.forward(Latents.ForSeeds(seeds, g.Config.LatentDim)));
         }
         var result = new VideoParts(cat(parts.Select(p => p.Video.clamp(-1, 1)).ToArray(), 0), cat(parts.Select(p => p.Background).ToArray(), 0),
