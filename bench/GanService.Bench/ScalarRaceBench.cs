@@ -11,8 +11,9 @@ namespace GanService.Bench;
 /// code and never touches the object again, so a GC that runs while the call is in native code may finalize it (the
 /// finalizer frees the native Scalar). A helper thread forces GCs the whole time; the main thread counts with
 /// <c>add_</c> on a one-element tensor, once with temporary Scalars (what BatchNorm's <c>num_batches_tracked.add_(1)</c>
-/// does) and once with Scalars held for the whole loop, in alternating rounds. A round is wrong when libtorch throws or
-/// the count is not the number of calls made.
+/// does) and once with Scalars held for the whole loop, in alternating rounds. Both tensors are read back after every
+/// 1,000 calls: each call that did not throw must have added exactly 1, and one that threw 0 or 1. "Wrong" counts the
+/// read-backs where that fails: a freed Scalar read as another value without an error.
 /// </summary>
 public static class ScalarRaceBench
 {
@@ -44,7 +45,9 @@ public static class ScalarRaceBench
         using var counter = zeros(1, dtype: ScalarType.Int64);
         using var sum = zeros(1, dtype: ScalarType.Float64);
         using Scalar one = 1, oneDouble = 1.0;
-        long calls = 0, errors = 0, expected = 0;
+        long calls = 0, wrong = 0, count = 0;   // count: what both tensors hold after each read-back
+        long errors = 0;
+        bool temporary = variant == "temporary";
         string? firstError = null;
         using var stop = new CancellationTokenSource();
         long gcs = 0;
@@ -54,44 +57,53 @@ public static class ScalarRaceBench
             {
                 GC.Collect(0, GCCollectionMode.Forced, blocking: true);
                 Interlocked.Increment(ref gcs);
+                Thread.SpinWait(20_000);   // a pause: back-to-back GCs starve the main thread, which blocks whenever it leaves native code mid-GC
             }
         }) { IsBackground = true };
         helper.Start();
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed.TotalSeconds < seconds)
         {
+            long addedC = 0, thrownC = 0, addedS = 0, thrownS = 0;
             for (int i = 0; i < 1000; i++)
             {
+                calls++;
                 try
                 {
-                    calls++;
-                    if (variant == "temporary")
-                    {
-                        counter.add_(1);                // int Scalar and int alpha, both temporary
-                        sum.add_(1.0);                  // double Scalar, int alpha
-                    }
-                    else
-                    {
-                        counter.add_(one, one);
-                        sum.add_(oneDouble, one);
-                    }
-                    expected++;
+                    if (temporary) counter.add_(1);   // int Scalar and int alpha, both temporary
+                    else counter.add_(one, one);
+                    addedC++;
                 }
                 catch (ExternalException e)
                 {
-                    errors++;
+                    thrownC++;
                     firstError ??= e.Message.Split('\n')[0];
-                    // The failed call may or may not have added; resynchronise with what the tensors now hold.
-                    expected = counter.item<long>();
-                    sum.fill_(expected);
+                }
+                try
+                {
+                    if (temporary) sum.add_(1.0);     // double Scalar, int alpha
+                    else sum.add_(oneDouble, one);
+                    addedS++;
+                }
+                catch (ExternalException e)
+                {
+                    thrownS++;
+                    firstError ??= e.Message.Split('\n')[0];
                 }
             }
+            // A call that did not throw added exactly 1; one that threw, 0 or 1. Anything else is a wrong value.
+            long c = counter.item<long>();
+            double d = sum.item<double>();
+            if (c < count + addedC || c > count + addedC + thrownC) wrong++;
+            if (d < count + addedS || d > count + addedS + thrownS) wrong++;
+            errors += thrownC + thrownS;
+            count = c;
+            sum.copy_(counter);   // both hold count again, with no Scalar involved
         }
         stop.Cancel();
         helper.Join();
         GC.KeepAlive(one);
         GC.KeepAlive(oneDouble);
-        long wrong = (counter.item<long>() != expected ? 1 : 0) + (sum.item<double>() != expected ? 1 : 0);
         return (calls, errors, wrong, gcs, firstError);
     }
 }

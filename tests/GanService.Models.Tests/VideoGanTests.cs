@@ -182,6 +182,7 @@ public sealed class VideoGanTests : IDisposable
         Assert.Equal(0.999, resumed.Options.EmaBeta);
         SameState.AfterResuming("EMA started from an older checkpoint's G", trainer.G, resumed.Ema);
         Assert.Throws<ArgumentException>(() => new VideoGanTrainer(Tiny, new VideoGanTrainOptions(EmaBeta: 1)));
+        Assert.Throws<ArgumentException>(() => new VideoGanTrainer(Tiny, new VideoGanTrainOptions(EmaBeta: double.NaN)));
     }
 
     [Fact]

@@ -9,7 +9,8 @@ public static class BatchNormStats
     /// <summary>
     /// Replaces every BatchNorm layer's running mean and variance in <paramref name="net"/> by their plain average over
     /// <paramref name="batches"/> calls of <paramref name="forward"/> (which runs the net on batch i) in train mode
-    /// without gradients; the layers' momentum and the net's mode are restored. For weights that were never trained
+    /// without gradients; the layers' momentum is restored, and the net is put back in train or eval mode as its root
+    /// was (every submodule alike). For weights that were never trained
     /// as they are, such as a moving average of a generator's, whose averaged statistics only approximate its own.
     /// </summary>
     public static void Recompute(nn.Module net, int batches, Action<int> forward)

@@ -58,7 +58,7 @@ public sealed class VideoGanTrainer : IDisposable
     {
         config.Validate();
         if (options.R1 < 0 || options.R1Every < 1) throw new ArgumentException("R1 must be ≥ 0 and its interval ≥ 1.");
-        if (options.EmaBeta is < 0 or >= 1) throw new ArgumentException("EmaBeta must be in [0, 1).");
+        if (!(options.EmaBeta >= 0 && options.EmaBeta < 1)) throw new ArgumentException("EmaBeta must be in [0, 1).");
         Config = config;
         Options = options;
         this.device = device ?? CPU;
@@ -129,7 +129,9 @@ public sealed class VideoGanTrainer : IDisposable
     /// <summary>
     /// The generator to ship: a copy of <see cref="Ema"/> whose BatchNorm statistics are recomputed over 25 batches of
     /// 64 latents (<see cref="VideoGanGenerator.RecomputeBatchNorm"/>), in eval mode; the caller disposes it. The
-    /// average's own statistics are left as they are, so the run goes on as if this were never called.
+    /// average's own statistics are left as they are. Building the copy draws its throwaway initial weights from the
+    /// global RNG, which no training step uses (each draws from a generator seeded by its step), so the run goes on as
+    /// if this were never called.
     /// </summary>
     public VideoGanGenerator Shipped()
     {

@@ -21,7 +21,7 @@ namespace GanService.Workers.Cli;
 /// <item>the mask: its mean, and the share of mask pixels above 0.5.</item>
 /// </list>
 /// Writes metrics.json beside the weights (./run.sh puts it in the model version's metrics). <c>--split validation</c>
-/// measures the same on other real clips and latents and only prints: for choosing among checkpoints.
+/// measures the same on other real clips and latents and writes no metrics: for choosing among checkpoints.
 /// </summary>
 public static class EvalVganCommand
 {
@@ -32,7 +32,7 @@ public static class EvalVganCommand
         string classifierDir = args.String("classifier", "models/moving-fashion-classifier");
         int clips = args.Int("clips", 500);
         // validation: other real clips (seeds 305, 306) and other latents (seeds 100,000 + i), for choosing among
-        // checkpoints without touching the figures the test split reports; it prints and writes nothing.
+        // checkpoints without touching the figures the test split reports; it prints and writes no metrics.
         bool validation = args.String("split", "test") switch
         {
             "test" => false,
@@ -57,7 +57,7 @@ public static class EvalVganCommand
         var heldOut = new MovingFashion(testItems, testLabels, c.Frames, c.ImageSize);
         using var classifier = FrameClassifier(classifierDir, dataDir, heldOut, args.Flag("retrain-classifier"), c);
 
-        // Two disjoint real sets (seeds 303, 304) and the generated set (seeds 0 … clips−1), every frame of each clip.
+        // Two disjoint real sets (test: seeds 303, 304) and the generated set (test: seeds 0 … clips−1), every frame of each clip.
         var (realA, _, _) = heldOut.Clips(validation ? 305 : 303, clips);
         var (realB, _, _) = heldOut.Clips(validation ? 306 : 304, clips);
         using var generated = Generate(g, clips, firstSeed: validation ? 100_000 : 0);
@@ -91,6 +91,8 @@ public static class EvalVganCommand
             ["mask"] = new { mean = Math.Round(maskMean, 4), above05 = Math.Round(maskOn, 4) },
             ["evaluatedAt"] = DateTimeOffset.UtcNow,
             ["weightsSha256"] = Weights.Sha256(weights),
+            // The file's weights with other BatchNorm statistics: say so, since the figures are then not the stored weights'.
+            ["batchNormRecomputedBatches"] = recompute > 0 ? recompute : null,
             ["command"] = "dotnet artifacts/bin/GanService.Workers/release/GanService.Workers.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
         };
         File.WriteAllText(Path.Combine(modelDir, "metrics.json"), JsonSerializer.Serialize(metrics, ModelManifest.Json) + "\n");

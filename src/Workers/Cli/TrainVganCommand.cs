@@ -71,6 +71,11 @@ public static class TrainVganCommand
                     if (p.Step % logEvery == 0)
                         Console.WriteLine($"step {p.Step}/{steps} D {p.LossD:F3} G {p.LossG:F3} mask {p.MaskMean:F3} D(real)>0 {p.RealAccuracy:P0}{(p.RealGradientSquared is { } g2 ? $" |∇D(real)|² {g2:F3}" : "")} skipped {p.SkippedUpdates} " +
                                           $"{(p.Step - startStep) * trainer.Options.BatchSize / clock.Elapsed.TotalSeconds:F1} clips/s {clock.Elapsed.TotalMinutes:F1} min");
+                    if (trainer.Step % saveEvery == 0)
+                    {
+                        trainer.SaveCheckpoint(checkpoints);
+                        Save(trainer, outDir, data);   // inside the retry: Shipped() runs BatchNorm in train mode too
+                    }
                 }
                 catch (ExternalException e) when (crashes < retries)
                 {
@@ -85,12 +90,6 @@ public static class TrainVganCommand
                     trainer.Dispose();
                     trainer = VideoGanTrainer.Resume(checkpoints, device) ?? throw new InvalidOperationException("no checkpoint to resume from", e);
                     Console.WriteLine($"resumed at step {trainer.Step}");
-                    continue;
-                }
-                if (trainer.Step % saveEvery == 0)
-                {
-                    trainer.SaveCheckpoint(checkpoints);
-                    Save(trainer, outDir, data);
                 }
             }
             trainer.SaveCheckpoint(checkpoints);
