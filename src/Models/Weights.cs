@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -17,6 +18,32 @@ public static class Weights
     }
 
     public static void Load(nn.Module module, string path) => module.load_safetensors(path, strict: true);
+
+    /// <summary>Copies every parameter and buffer of <paramref name="from"/> into the same-named one of <paramref name="to"/>, without autograd.</summary>
+    public static void Copy(nn.Module from, nn.Module to)
+    {
+        using var _ = no_grad();
+        var target = to.state_dict();
+        foreach (var (name, value) in from.state_dict()) target[name].copy_(value);
+    }
+
+    /// <summary>
+    /// One step of an exponential moving average of weights: every floating-point parameter and buffer of
+    /// <paramref name="average"/> becomes β·itself + (1−β)·<paramref name="live"/>'s; integer buffers (BatchNorm's
+    /// num_batches_tracked) are copied.
+    /// </summary>
+    public static void UpdateAverage(nn.Module average, nn.Module live, double beta)
+    {
+        using var _ = no_grad();
+        // Held for the loop: a temporary Scalar can be freed while libtorch reads it (README, Notes for developers).
+        using Scalar keep = beta, take = 1 - beta;
+        var current = live.state_dict();
+        foreach (var (name, value) in average.state_dict())
+        {
+            if (value.is_floating_point()) value.mul_(keep).add_(current[name], alpha: take);
+            else value.copy_(current[name]);
+        }
+    }
 
     public static string Sha256(string path)
     {

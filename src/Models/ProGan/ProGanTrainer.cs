@@ -66,7 +66,7 @@ public sealed class ProGanTrainer : IDisposable
         G = new ProGanGenerator(config);
         D = new ProGanDiscriminator(config);
         Ema = new ProGanGenerator(config);
-        CopyInto(G, Ema);
+        Weights.Copy(G, Ema);
         foreach (var p in Ema.parameters()) p.requires_grad = false;
         Ema.eval();
         G.to(this.device);
@@ -74,13 +74,6 @@ public sealed class ProGanTrainer : IDisposable
         Ema.to(this.device);
         optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, options.Beta2, eps: 1e-8);
         optD = optim.Adam(D.parameters(), options.LearningRate, options.Beta1, options.Beta2, eps: 1e-8);
-    }
-
-    private static void CopyInto(nn.Module from, nn.Module to)
-    {
-        using var _ = no_grad();
-        var target = to.state_dict();
-        foreach (var (name, value) in from.state_dict()) target[name].copy_(value);
     }
 
     /// <summary>The real batch at the current level: downsampled, and during a fade blended like G's output.</summary>
@@ -125,20 +118,11 @@ public sealed class ProGanTrainer : IDisposable
         }
         bool finiteG = Gradients.AllFinite(lossG, G);
         if (finiteG) optG.step();
-        if (finiteD && finiteG) UpdateEma();
+        if (finiteD && finiteG) Weights.UpdateAverage(Ema, G, Options.EmaBeta);
         else SkippedSteps++;
         Step++;
         ImagesShown += n;
         return new ProGanProgress(Step, ImagesShown, TotalImages, level, alpha, lossD, lossG, penalty, SkippedSteps);
-    }
-
-    private void UpdateEma()
-    {
-        using var _ = no_grad();
-        // Held for the loop: a temporary Scalar can be freed while libtorch reads it (README, Notes for developers).
-        using Scalar beta = Options.EmaBeta, rest = 1 - Options.EmaBeta;
-        var live = G.state_dict();
-        foreach (var (name, ema) in Ema.state_dict()) ema.mul_(beta).add_(live[name], alpha: rest);
     }
 
     /// <summary>

@@ -64,11 +64,10 @@ public sealed class StackGanModel : nn.Module
     public static StackGanModel From(CaptionEncoderFiles encoder, StageOneGenerator stageOne, StageTwoGenerator? stageTwo, string tokenizerDescription)
     {
         var model = new StackGanModel(new StackGanBundleConfig(encoder.Encoder.Config, stageOne.Config, stageTwo?.Config, tokenizerDescription));
+        Weights.Copy(encoder.Encoder, model.text);
+        Weights.Copy(stageOne, model.stage1);
+        if (stageTwo is not null) Weights.Copy(stageTwo, model.stage2!);
         using var _ = no_grad();
-        foreach (var (key, value) in encoder.Encoder.state_dict()) model.text.state_dict()[key].copy_(value);
-        foreach (var (key, value) in stageOne.state_dict()) model.stage1.state_dict()[key].copy_(value);
-        if (stageTwo is not null)
-            foreach (var (key, value) in stageTwo.state_dict()) model.stage2!.state_dict()[key].copy_(value);
         model.pieces.copy_(tensor(encoder.Tokenizer.Pieces.Select(p => (long)p).ToArray()));
         model.tokenizer = null;
         model.eval();

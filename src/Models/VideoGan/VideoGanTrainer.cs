@@ -73,7 +73,7 @@ public sealed class VideoGanTrainer : IDisposable
         foreach (var p in Ema.parameters()) p.requires_grad = false;
         Ema.eval();
         Ema.to(this.device);
-        ResetEma();
+        Weights.Copy(G, Ema);
         optG = optim.Adam(G.parameters(), options.LearningRate, options.Beta1, options.Beta2);
         optD = optim.Adam(D.parameters(), options.DiscriminatorLearningRate ?? options.LearningRate, options.Beta1, options.Beta2);
     }
@@ -108,7 +108,7 @@ public sealed class VideoGanTrainer : IDisposable
         var maskMean = fake.Mask.mean();
         var lossG = DcganLoss.Generator(D.forward(fake.Video)) + Config.MaskSparsity * maskMean;
         lossG.backward();
-        if (Update(optG, lossG, G)) UpdateEma();
+        if (Update(optG, lossG, G)) Weights.UpdateAverage(Ema, G, Options.EmaBeta);
 
         Step++;
         return new VideoGanProgress(Step, lossD.item<float>(), lossG.item<float>(), maskMean.item<float>(),
@@ -138,11 +138,7 @@ public sealed class VideoGanTrainer : IDisposable
         var g = new VideoGanGenerator(Config);
         try
         {
-            using (no_grad())
-            {
-                var target = g.state_dict();
-                foreach (var (name, value) in Ema.state_dict()) target[name].copy_(value);
-            }
+            Weights.Copy(Ema, g);
             g.to(device);
             g.RecomputeBatchNorm(25);
             g.eval();
@@ -152,27 +148,6 @@ public sealed class VideoGanTrainer : IDisposable
         {
             g.Dispose();
             throw;
-        }
-    }
-
-    /// <summary>Sets <see cref="Ema"/> to G's current weights and buffers.</summary>
-    private void ResetEma()
-    {
-        using var _ = no_grad();
-        var live = G.state_dict();
-        foreach (var (name, ema) in Ema.state_dict()) ema.copy_(live[name]);
-    }
-
-    private void UpdateEma()
-    {
-        using var _ = no_grad();
-        // Held for the loop: a temporary Scalar can be freed while libtorch reads it (README, Notes for developers).
-        using Scalar beta = Options.EmaBeta, rest = 1 - Options.EmaBeta;
-        var live = G.state_dict();
-        foreach (var (name, ema) in Ema.state_dict())
-        {
-            if (ema.is_floating_point()) ema.mul_(beta).add_(live[name], alpha: rest);
-            else ema.copy_(live[name]);   // BatchNorm's num_batches_tracked
         }
     }
 
@@ -197,7 +172,7 @@ public sealed class VideoGanTrainer : IDisposable
         var trainer = new VideoGanTrainer(state.Config, state.Options, device);
         bool hasEma = File.Exists(Path.Combine(dir, "generator_ema.safetensors"));
         Checkpoints.Load(dir, trainer.Modules.Where(m => hasEma || m.Item2 != trainer.Ema), trainer.Optimizers);
-        if (!hasEma) trainer.ResetEma();
+        if (!hasEma) Weights.Copy(trainer.G, trainer.Ema);
         trainer.Step = state.Step;
         trainer.SkippedUpdates = state.SkippedUpdates;
         return trainer;
