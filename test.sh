@@ -37,8 +37,18 @@ for project in tests/*/*.csproj; do
   log "Testing $name"
   dotnet test "$project" --no-build -c Debug -nologo "${filter[@]}" \
     --logger "trx;LogFileName=$name.trx" --results-directory "$results" \
-    --logger "console;verbosity=normal" || status=1
+    --logger "console;verbosity=normal" 2>&1 | tee "$results/$name.log" || status=1
 done
+
+# Failures again, just above the closing line, so that a log cut to its last lines still names them.
+failures() {
+  local f
+  for f in "$results"/*.log; do
+    [ -f "$f" ] || continue
+    awk '/^  Failed /{n=24} /^  Passed /{n=0} n>0{print; n--}' "$f"
+  done
+}
+if [ "$status" -ne 0 ]; then echo "==> Failed tests (first lines of each):"; failures; fi
 
 # The closing line CI reads: totals over every test project.
 summarize() {
