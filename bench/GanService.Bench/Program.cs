@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 using Generator = GanService.Models.Dcgan.Generator;
 
 if (args.Length > 0 && args[0] == "scalar-race") return GanService.Bench.ScalarRaceBench.Run(args);
+if (args.Length > 0 && args[0] == "hangfire-fetch") return GanService.Bench.HangfireFetchBench.Run(args);
 if (args.Length > 0 && args[0] == "progan-conv") return GanService.Bench.ProGanConvBench.Run(args);
 if (args.Length > 0 && args[0].StartsWith("capacity-")) return await GanService.Bench.CapacityBench.RunAsync(args[0]);
 if (args.Length > 0 && args[0] != "spine") return await GanService.Bench.BatchingBench.RunAsync(args[0]);

@@ -30,7 +30,7 @@ public static class Extensions
         services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>, SelfValidatingOptions<StorageOptions>>();
         services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section)
-            .Validate(o => o.InvisibilityTimeoutSeconds > 0 && o.PollIntervalSeconds > 0, "Queue timeouts must be positive.").ValidateOnStart();
+            .Validate(o => o.InvisibilityTimeoutSeconds > 0 && o.PollIntervalSeconds > 0 && o.KeepAliveSeconds >= 0, "Queue timeouts must be positive (KeepAliveSeconds: 0 or more).").ValidateOnStart();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<FileBlobStore>();

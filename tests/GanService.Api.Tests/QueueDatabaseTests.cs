@@ -62,4 +62,17 @@ public sealed class QueueDatabaseTests(SplitQueueHost host)
         var scrape = await host.Client.GetStringAsync("/metrics");
         Assert.Matches(new Regex(@"^ganservice_queue_depth\{[^}]*queue=""generation""[^}]*\} 0(\s|$)", RegexOptions.Multiline), scrape);
     }
+
+    [Fact]
+    public void Hangfire_connects_with_a_keepalive_unless_the_connection_string_or_the_option_says_otherwise()
+    {
+        static int KeepAlive(string cs, int seconds) => new Npgsql.NpgsqlConnectionStringBuilder(
+            GanService.Core.Queue.HangfireSetup.QueueConnection(cs, new GanService.Core.Queue.QueueOptions { KeepAliveSeconds = seconds })).KeepAlive;
+        const string Plain = "Host=127.0.0.1;Port=5432;Username=postgres;Database=gs";
+        Assert.Equal(1, KeepAlive(Plain, new GanService.Core.Queue.QueueOptions().KeepAliveSeconds));   // the default
+        Assert.Equal(3, KeepAlive(Plain, 3));
+        Assert.Equal(0, KeepAlive(Plain, 0));
+        Assert.Equal(7, KeepAlive(Plain + ";Keepalive=7", 3));
+        Assert.Equal("gs", new Npgsql.NpgsqlConnectionStringBuilder(GanService.Core.Queue.HangfireSetup.QueueConnection(Plain, new())).Database);
+    }
 }

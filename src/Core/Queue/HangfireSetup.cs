@@ -13,7 +13,7 @@ public static class HangfireSetup
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings()
             .UseFilter(new TraceContextFilter())
-            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(connectionString), new PostgreSqlStorageOptions
+            .UsePostgreSqlStorage(o => o.UseNpgsqlConnection(QueueConnection(connectionString, options)), new PostgreSqlStorageOptions
             {
                 SchemaName = options.Schema,
                 PrepareSchemaIfNecessary = true,
@@ -22,6 +22,25 @@ public static class HangfireSetup
                 UseSlidingInvisibilityTimeout = true,
                 InvisibilityTimeout = TimeSpan.FromSeconds(options.InvisibilityTimeoutSeconds),
             });
+
+    /// <summary>
+    /// The connection string Hangfire gets: the queue's, with Npgsql's keepalive on (Queue:KeepAliveSeconds).
+    /// </summary>
+    /// <remarks>
+    /// With long polling, each fetch starts a LISTEN task and, once it has claimed a job, cancels that task and waits for
+    /// it without a timeout (Hangfire.PostgreSql 1.21.1, PostgreSqlJobQueue.Dequeue). Npgsql 10's wait for a
+    /// notification with no read timeout can lose a cancel that arrives while it re-arms its read (npgsql#5975); the
+    /// fetching thread then holds its claimed job, kept invisible by the sliding heartbeat, until the next NOTIFY: the
+    /// next enqueue anywhere, or the reconciler's re-delivery after Worker:StaleQueuedSeconds. With a keepalive the wait
+    /// reads with a finite timeout and checks its token after each keepalive, so the stall is bounded by about that
+    /// long. bench/run-hangfire-fetch.sh measures both ways.
+    /// </remarks>
+    public static string QueueConnection(string connectionString, QueueOptions options)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        if (options.KeepAliveSeconds > 0 && builder.KeepAlive == 0) builder.KeepAlive = options.KeepAliveSeconds;
+        return builder.ConnectionString;
+    }
 }
 
 /// <summary><see cref="IJobQueue"/> on Hangfire: the queue is named at the call, from the job's kind.</summary>

@@ -15,4 +15,11 @@ public sealed class QueueOptions
 
     /// <summary>Fallback poll interval; LISTEN/NOTIFY long polling wakes workers at once.</summary>
     public int PollIntervalSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Npgsql keepalive on Hangfire's connections, in seconds; it bounds how long a wedged delivery can wait (see
+    /// <see cref="HangfireSetup.QueueConnection"/>). 0 leaves the connection string as it is, and so does a connection
+    /// string that sets Keepalive itself.
+    /// </summary>
+    public int KeepAliveSeconds { get; set; } = 1;
 }

@@ -11,11 +11,12 @@ namespace GanService.Workers.Jobs;
 /// LOCKED keeps several workers from enqueuing the same row at once (and a duplicate run would find the job finished).
 /// </summary>
 /// <remarks>
-/// It also re-delivers jobs whose delivery got wedged: under load, Hangfire.PostgreSql 1.21.1 sometimes leaves a
-/// worker thread blocked inside Dequeue after it has fetched a job (seen in a stack dump: 2 of 5,771 jobs in a bench
-/// run). That job stays invisible, its fetch kept alive by the sliding heartbeat, and never runs. When nothing waits
-/// in the queue yet a job has been queued (not started) for Worker:StaleQueuedSeconds, it is one of those: it is
-/// enqueued again, and the claim makes a late second delivery harmless.
+/// It also re-delivers jobs whose delivery got wedged: Hangfire.PostgreSql 1.21.1 can leave a worker thread blocked
+/// inside Dequeue after it has fetched a job (seen in a stack dump: 2 of 5,771 jobs in a bench run), waiting for its
+/// LISTEN task, whose cancel Npgsql lost (HangfireSetup.QueueConnection; the keepalive set there bounds that wait).
+/// Until then the job stays invisible, its fetch kept alive by the sliding heartbeat. When nothing waits in the queue
+/// yet a job has been queued (not started) for Worker:StaleQueuedSeconds, it is one of those, or a delivery lost some
+/// other way: it is enqueued again, and the claim makes a late second delivery harmless.
 /// </remarks>
 public sealed class Reconciler(IServiceScopeFactory scopes, Hangfire.JobStorage storage, IOptions<WorkerOptions> options, ILogger<Reconciler> log) : BackgroundService
 {
