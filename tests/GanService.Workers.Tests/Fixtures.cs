@@ -72,3 +72,17 @@ public sealed class TempModels : IDisposable
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
 }
+
+/// <summary>Where the checkout is, for tests that run the worker's commands as processes.</summary>
+public static class Repo
+{
+    public static string Root()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "GanService.sln"))) return dir.FullName;
+        throw new InvalidOperationException("GanService.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    /// <summary>The Debug build of the worker that ./test.sh makes.</summary>
+    public static string WorkerDll() => Path.Combine(Root(), "artifacts", "bin", "GanService.Workers", "debug", "GanService.Workers.dll");
+}

@@ -11,17 +11,10 @@ public sealed partial class TrainProGanCliTests : IDisposable
 
     public void Dispose() => Directory.Delete(scratch, recursive: true);
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "GanService.sln"))) return dir.FullName;
-        throw new InvalidOperationException("GanService.sln not found above " + AppContext.BaseDirectory);
-    }
-
     private Process Start(string checkpoints, List<string> output)
     {
-        var root = RepoRoot();
-        var dll = Path.Combine(root, "artifacts", "bin", "GanService.Workers", "debug", "GanService.Workers.dll");
+        var root = Repo.Root();
+        var dll = Repo.WorkerDll();
         // 32×32 Fashion-MNIST, tiny widths; 0.64 kimg per phase of batch 16 → 280 steps, a checkpoint after every step.
         var info = new ProcessStartInfo("dotnet",
             $"\"{dll}\" train-progan --dataset fashion-mnist --limit 512 --data \"{Path.Combine(root, ".data", "datasets")}\" " +

@@ -58,9 +58,9 @@ public static class EvalVganCommand
         using var classifier = FrameClassifier(classifierDir, dataDir, heldOut, args.Flag("retrain-classifier"), c);
 
         // Two disjoint real sets (test: seeds 303, 304) and the generated set (test: seeds 0 … clips−1), every frame of each clip.
-        var (realA, _, _) = heldOut.Clips(validation ? 305 : 303, clips);
-        var (realB, _, _) = heldOut.Clips(validation ? 306 : 304, clips);
-        using var generated = Generate(g, clips, firstSeed: validation ? 100_000 : 0);
+        var (realA, _, _) = heldOut.Clips(validation ? VganValidation.RealSeed : 303, clips);
+        var (realB, _, _) = heldOut.Clips(validation ? VganValidation.FloorSeed : 304, clips);
+        using var generated = Generate(g, clips, firstSeed: validation ? VganValidation.FirstLatentSeed : 0);
         using var fa = classifier.FeaturesInBatches(Frames(realA));
         using var fb = classifier.FeaturesInBatches(Frames(realB));
         using var fg = classifier.FeaturesInBatches(Frames(generated.Video));
@@ -104,7 +104,7 @@ public static class EvalVganCommand
     /// The frame classifier (item class × background kind): loaded from <paramref name="dir"/>, or trained on 24,000
     /// frames of training-split clips (seed 101, one frame per clip) and saved there with its held-out accuracy.
     /// </summary>
-    private static Classifier FrameClassifier(string dir, string dataDir, MovingFashion heldOut, bool retrain, VideoGanConfig c)
+    internal static Classifier FrameClassifier(string dir, string dataDir, MovingFashion heldOut, bool retrain, VideoGanConfig c)
     {
         var config = new ClassifierConfig(3, c.ImageSize, 10 * MovingFashion.Backgrounds.Count);
         var path = Path.Combine(dir, "classifier.safetensors");
@@ -156,23 +156,33 @@ public static class EvalVganCommand
         return (cat(frames, 0), cat(labels, 0));
     }
 
-    private static VideoParts Generate(VideoGanGenerator g, int clips, long firstSeed)
+    /// <summary>Clips of latents firstSeed … firstSeed + clips − 1, on the CPU whatever device <paramref name="g"/> is on.</summary>
+    internal static VideoParts Generate(VideoGanGenerator g, int clips, long firstSeed)
     {
         using var mode = inference_mode();
+        var device = g.parameters().First().device;
         var parts = new List<VideoParts>();
         for (int start = 0; start < clips; start += 50)
         {
             var seeds = Enumerable.Range(start, Math.Min(50, clips - start)).Select(i => firstSeed + i).ToArray();
-            parts.Add(g.forward(Latents.ForSeeds(seeds, g.Config.LatentDim)));
+            using var z = Latents.ForSeeds(seeds, g.Config.LatentDim);
+            using var input = z.to(device);   // z itself on the CPU; disposing it twice is harmless
+            parts.Add(g.forward(input));
         }
-        var result = new VideoParts(cat(parts.Select(p => p.Video.clamp(-1, 1)).ToArray(), 0), cat(parts.Select(p => p.Background).ToArray(), 0),
-            cat(parts.Select(p => p.Mask).ToArray(), 0), cat(parts.Select(p => p.Foreground).ToArray(), 0));
+        var result = new VideoParts(Cpu(cat(parts.Select(p => p.Video.clamp(-1, 1)).ToArray(), 0)), Cpu(cat(parts.Select(p => p.Background).ToArray(), 0)),
+            Cpu(cat(parts.Select(p => p.Mask).ToArray(), 0)), Cpu(cat(parts.Select(p => p.Foreground).ToArray(), 0)));
         foreach (var p in parts) p.Dispose();
         return result;
+
+        static Tensor Cpu(Tensor t)
+        {
+            if (t.device_type == TorchSharp.DeviceType.CPU) return t;
+            using (t) return t.cpu();
+        }
     }
 
     /// <summary>[N, 3, T, S, S] → [N·T, 3, S, S].</summary>
-    private static Tensor Frames(Tensor clips) =>
+    internal static Tensor Frames(Tensor clips) =>
         clips.permute(0, 2, 1, 3, 4).reshape(-1, clips.shape[1], clips.shape[3], clips.shape[4]);
 
     /// <summary>Per clip: mean |x(t+1) − x(t)| over frames, channels and pixels, in units of the [0, 1] range.</summary>

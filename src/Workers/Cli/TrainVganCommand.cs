@@ -19,6 +19,10 @@ namespace GanService.Workers.Cli;
 /// at every step from the Fashion-MNIST training split) and writes vgan.safetensors (the EMA of G's weights with its
 /// BatchNorm statistics recomputed, <see cref="VideoGanTrainer.Shipped"/>), model.json (kind video),
 /// training.json and samples.png to --out, also every --save-every steps; checkpoints for an exact resume.
+/// With <c>--select-every N</c> it measures that generator on the validation clips every N steps and at the end
+/// (<see cref="VganValidation"/>, --select-clips of them) and --out holds the best so far instead of the latest; the
+/// best step and its distance are kept in the checkpoints (selection.json), so a resumed run chooses as an
+/// uninterrupted one would.
 /// </summary>
 public static class TrainVganCommand
 {
@@ -50,12 +54,23 @@ public static class TrainVganCommand
         items.Dispose();
         labels.Dispose();
         int retries = args.Int("retries", 5), crashes = 0;
+        int selectEvery = args.Int("select-every", 0);
+        if (selectEvery < 0) throw new ArgumentException($"--select-every is 0 (off) or a number of steps, got {selectEvery}.");
         var trainer = (args.Flag("fresh") ? null : VideoGanTrainer.Resume(checkpoints, device)) ?? new VideoGanTrainer(config, options, device);
+        using var validation = selectEvery > 0
+            ? new VganValidation(args.String("classifier", "models/moving-fashion-classifier"), dataDir, trainer.Config, args.Int("select-clips", 500))
+            : null;
         try
         {
-            if (trainer.Step > 0) Console.WriteLine($"resumed from {Checkpoints.Latest(checkpoints)} at step {trainer.Step}");
-            // A run that may retry needs a checkpoint of its own to retry from, even before its first save.
-            else trainer.SaveCheckpoint(checkpoints);
+            var best = trainer.Step > 0 ? Selection.Read(checkpoints) : null;
+            if (trainer.Step > 0) Console.WriteLine($"resumed from {Checkpoints.Latest(checkpoints)} at step {trainer.Step}" +
+                                                    (best is null ? "" : $"; best so far step {best.Step}, validation FD {best.Frechet:F2}"));
+            else
+            {
+                Selection.Clear(checkpoints);
+                // A run that may retry needs a checkpoint of its own to retry from, even before its first save.
+                trainer.SaveCheckpoint(checkpoints);
+            }
             Console.WriteLine($"training {trainer.Config.Frames}×{trainer.Config.ImageSize}² on {deviceName}" +
                               $"{(device.type == DeviceType.CPU ? $", {get_num_threads()} torch threads" : "")}, batch {trainer.Options.BatchSize}, {data.Items} items");
             var clock = Stopwatch.StartNew();
@@ -71,11 +86,13 @@ public static class TrainVganCommand
                     if (p.Step % logEvery == 0)
                         Console.WriteLine($"step {p.Step}/{steps} D {p.LossD:F3} G {p.LossG:F3} mask {p.MaskMean:F3} D(real)>0 {p.RealAccuracy:P0}{(p.RealGradientSquared is { } g2 ? $" |∇D(real)|² {g2:F3}" : "")} skipped {p.SkippedUpdates} " +
                                           $"{(p.Step - startStep) * trainer.Options.BatchSize / clock.Elapsed.TotalSeconds:F1} clips/s {clock.Elapsed.TotalMinutes:F1} min");
+                    // Both inside the retry: Shipped() runs BatchNorm in train mode too.
                     if (trainer.Step % saveEvery == 0)
                     {
                         trainer.SaveCheckpoint(checkpoints);
-                        Save(trainer, outDir, data);   // inside the retry: Shipped() runs BatchNorm in train mode too
+                        if (validation is null) Save(trainer, outDir, data, null);
                     }
+                    if (validation is not null && trainer.Step % selectEvery == 0) best = Select(trainer, validation, best, checkpoints, outDir, data);
                 }
                 catch (ExternalException e) when (crashes < retries)
                 {
@@ -93,7 +110,12 @@ public static class TrainVganCommand
                 }
             }
             trainer.SaveCheckpoint(checkpoints);
-            Save(trainer, outDir, data);
+            if (validation is null) Save(trainer, outDir, data, null);
+            else
+            {
+                if (trainer.Step % selectEvery != 0 || best is null) best = Select(trainer, validation, best, checkpoints, outDir, data);
+                Console.WriteLine($"shipped step {best.Step}, validation FD {best.Frechet:F2} over {validation.Clips} clips");
+            }
             Console.WriteLine($"saved to {outDir} after {trainer.Step} steps ({trainer.Step - startStep} this run, {clock.Elapsed.TotalMinutes:F1} min" +
                               $"{(crashes > 0 ? $", {crashes} libtorch errors retried" : "")})");
             return 0;
@@ -104,10 +126,46 @@ public static class TrainVganCommand
         }
     }
 
-    private static void Save(VideoGanTrainer trainer, string outDir, MovingFashion data)
+    /// <summary>The step and validation distance of the generator --out holds when a run selects.</summary>
+    public sealed record Selection(long Step, double Frechet, int Clips)
+    {
+        private static string PathIn(string checkpoints) => System.IO.Path.Combine(checkpoints, "selection.json");
+
+        public static Selection? Read(string checkpoints) =>
+            File.Exists(PathIn(checkpoints)) ? JsonSerializer.Deserialize<Selection>(File.ReadAllText(PathIn(checkpoints)), ModelManifest.Json) : null;
+
+        public void Write(string checkpoints)
+        {
+            Directory.CreateDirectory(checkpoints);
+            File.WriteAllText(PathIn(checkpoints) + ".tmp", JsonSerializer.Serialize(this, ModelManifest.Json) + "\n");
+            File.Move(PathIn(checkpoints) + ".tmp", PathIn(checkpoints), overwrite: true);
+        }
+
+        public static void Clear(string checkpoints) { if (File.Exists(PathIn(checkpoints))) File.Delete(PathIn(checkpoints)); }
+    }
+
+    /// <summary>
+    /// Measures the generator the trainer would ship now; if it beats <paramref name="best"/>, writes it to --out and
+    /// records it, after the files, so a crash in between leaves the previous best's record and a rerun writes again.
+    /// </summary>
+    private static Selection Select(VideoGanTrainer trainer, VganValidation validation, Selection? best, string checkpoints, string outDir, MovingFashion data)
+    {
+        using var shipped = trainer.Shipped();
+        double fd = validation.Distance(shipped);
+        bool better = best is null || fd < best.Frechet;
+        Console.WriteLine($"step {trainer.Step}: validation FD {fd:F2}" + (best is null ? "" : $" (best {best.Frechet:F2} at step {best.Step})") + (better ? ", shipped" : ""));
+        if (!better) return best!;
+        var selected = new Selection(trainer.Step, fd, validation.Clips);
+        Save(trainer, outDir, data, selected, shipped);
+        selected.Write(checkpoints);
+        return selected;
+    }
+
+    private static void Save(VideoGanTrainer trainer, string outDir, MovingFashion data, Selection? selection, VideoGanGenerator? generator = null)
     {
         Directory.CreateDirectory(outDir);
-        using var shipped = trainer.Shipped();
+        using var owned = generator is null ? trainer.Shipped() : null;
+        var shipped = generator ?? owned!;
         var sha = Weights.Save(shipped, Path.Combine(outDir, "vgan.safetensors"));
         string command = "dotnet artifacts/bin/GanService.Workers/release/GanService.Workers.dll " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
         var c = trainer.Config;
@@ -128,6 +186,7 @@ public static class TrainVganCommand
         File.WriteAllText(Path.Combine(outDir, "training.json"), JsonSerializer.Serialize(new
         {
             trainer.Options, trainer.Step, trainer.SkippedUpdates, sha256 = sha, trainCommand = command,
+            selection = selection is null ? null : new { selection.Step, validationFrechet = Math.Round(selection.Frechet, 3), selection.Clips },
         }, ModelManifest.Json) + "\n");
         File.WriteAllBytes(Path.Combine(outDir, "samples.png"), Samples(shipped, data));
     }
