@@ -45,7 +45,7 @@ failures() {
   local f
   for f in "$results"/*.log; do
     [ -f "$f" ] || continue
-    awk '/^  Failed /{n=24} /^  Passed /{n=0} n>0{print; n--}' "$f"
+    awk '/^  Failed /{n=24} /^  (Passed|Skipped) /{n=0} n>0{print; n--}' "$f"
   done
 }
 if [ "$status" -ne 0 ]; then echo "==> Failed tests (first lines of each):"; failures; fi

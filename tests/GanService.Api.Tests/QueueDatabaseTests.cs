@@ -73,6 +73,7 @@ public sealed class QueueDatabaseTests(SplitQueueHost host)
         Assert.Equal(3, KeepAlive(Plain, 3));
         Assert.Equal(0, KeepAlive(Plain, 0));
         Assert.Equal(7, KeepAlive(Plain + ";Keepalive=7", 3));
+        Assert.Equal(0, KeepAlive(Plain + ";keepalive=0", 3));   // set by the operator: off stays off
         Assert.Equal("gs", new Npgsql.NpgsqlConnectionStringBuilder(GanService.Core.Queue.HangfireSetup.QueueConnection(Plain, new())).Database);
     }
 }

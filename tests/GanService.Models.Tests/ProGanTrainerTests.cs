@@ -119,6 +119,16 @@ public sealed class ProGanTrainerTests : IDisposable
         }
         Assert.Equal(["step-000000002", "step-000000003"], Directory.GetDirectories(directory).Select(Path.GetFileName).Order());
         Assert.Equal(Path.Combine(directory, "step-000000003"), ProGanTrainer.LatestCheckpoint(directory));
+
+        // A fresh run into the same folder: its step 0 is the newest though its name sorts first, and the old run's
+        // higher steps go once the fresh run has two of its own.
+        using var fresh = new ProGanTrainer(Config, Options);
+        fresh.SaveCheckpoint(directory);
+        Assert.Equal(Path.Combine(directory, "step-000000000"), ProGanTrainer.LatestCheckpoint(directory));
+        Assert.True(File.Exists(Path.Combine(directory, "step-000000000", "state.json")));
+        fresh.Train(images, maxSteps: 1);
+        fresh.SaveCheckpoint(directory);
+        Assert.Equal(["step-000000000", "step-000000001"], Directory.GetDirectories(directory).Select(Path.GetFileName).Order());
     }
 
     private sealed class Collect(Action<ProGanProgress> add) : IProgress<ProGanProgress>

@@ -25,11 +25,20 @@ public sealed partial class TrainVganSelectionCliTests : IDisposable
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        info.Environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";   // numbers printed as the regexes read them
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        await process.WaitForExitAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
         string output = await stdout + await stderr;
         Assert.True(process.ExitCode == 0, $"{arguments} exited {process.ExitCode}:\n{output}");
         return output;
@@ -54,13 +63,15 @@ public sealed partial class TrainVganSelectionCliTests : IDisposable
         // Tiny widths, 4 clips per step, 12 validation clips; measured every 2 steps. A learning rate this high makes the
         // distance grow after the first steps, so the best is not the last step and a run that shipped its latest fails.
         string train = $"train-vgan --out \"{outDir}\" --checkpoints \"{checkpoints}\" --batch 4 --ngf 8 --ndf 8 --lr 5e-2 " +
-                       "--save-every 2 --select-every 2 --select-clips 12 --log-every 100 --threads 1";
+                       "--save-every 2 --log-every 100 --threads 1";
 
-        var first = Distances(await RunAsync(train + " --steps 4"));
+        var first = Distances(await RunAsync(train + " --select-every 2 --select-clips 12 --steps 4"));
         Assert.Equal([2L, 4L], first.Keys.Order());
         var firstBest = first.MinBy(p => p.Value);
 
+        // Resumed without the options: the checkpoint's selection settings hold, as its training settings do.
         var resumed = await RunAsync(train + " --steps 7");
+        Assert.Contains("every 2 steps over 12 clips (the checkpoint's settings", resumed);
         var best = ResumedBest().Match(resumed);
         Assert.True(best.Success, resumed);
         Assert.Equal(firstBest.Key, long.Parse(best.Groups[1].Value));   // read back, not measured again

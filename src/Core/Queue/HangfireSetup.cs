@@ -30,16 +30,17 @@ public static class HangfireSetup
     /// With long polling, each fetch starts a LISTEN task and, once it has claimed a job, cancels that task and waits for
     /// it without a timeout (Hangfire.PostgreSql 1.21.1, PostgreSqlJobQueue.Dequeue). Npgsql 10's wait for a
     /// notification with no read timeout can lose a cancel that arrives while it re-arms its read (npgsql#5975); the
-    /// fetching thread then holds its claimed job, kept invisible by the sliding heartbeat, until the next NOTIFY: the
-    /// next enqueue anywhere, or the reconciler's re-delivery after Worker:StaleQueuedSeconds. With a keepalive the wait
-    /// reads with a finite timeout and checks its token after each keepalive, so the stall is bounded by about that
-    /// long. bench/run-hangfire-fetch.sh measures both ways.
+    /// fetching thread then holds its claimed job, kept invisible by the sliding heartbeat, until that wait ends: at
+    /// the next NOTIFY as a rule, though the bench saw some last tens of seconds with notifications arriving, and the
+    /// reconciler re-delivers after Worker:StaleQueuedSeconds. With a keepalive the wait reads with a finite timeout
+    /// and checks its token after each keepalive. bench/run-hangfire-fetch.sh measures both ways.
     /// </remarks>
     public static string QueueConnection(string connectionString, QueueOptions options)
     {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        if (options.KeepAliveSeconds > 0 && builder.KeepAlive == 0) builder.KeepAlive = options.KeepAliveSeconds;
-        return builder.ConnectionString;
+        // Npgsql's builder reports every keyword it knows as present, so a plain parse says whether the string sets it.
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (options.KeepAliveSeconds == 0 || given.ContainsKey("Keepalive") || given.ContainsKey("Keep Alive")) return connectionString;
+        return new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { KeepAlive = options.KeepAliveSeconds }.ConnectionString;
     }
 }
 

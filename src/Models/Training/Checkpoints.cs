@@ -7,7 +7,7 @@ namespace GanService.Models.Training;
 /// <summary>
 /// Checkpoint folders under a root: each save goes to a new <c>step-NNNNNNNNN</c> folder, then <c>root/latest</c> is
 /// pointed at it by an atomic rename, so a process killed while saving leaves the previous checkpoint in force. The
-/// two newest are kept.
+/// two committed last are kept.
 /// </summary>
 public static class Checkpoints
 {
@@ -21,14 +21,20 @@ public static class Checkpoints
         return dir;
     }
 
-    /// <summary>Makes <paramref name="dir"/> (written completely) the latest checkpoint and drops all but the two newest.</summary>
+    /// <summary>
+    /// Makes <paramref name="dir"/> (written completely) the latest checkpoint and drops every other folder but the
+    /// one that was latest before it. Newest means committed last, not the highest step: a --fresh run's step 0 beside
+    /// an older run's higher steps stays, and those go.
+    /// </summary>
     public static void Commit(string root, string dir)
     {
+        var previous = Latest(root) is { } p ? Path.GetFileName(p) : null;
         var latest = Path.Combine(root, "latest");
         File.WriteAllText(latest + ".tmp", Path.GetFileName(dir));
         File.Move(latest + ".tmp", latest, overwrite: true);
-        foreach (var old in Directory.GetDirectories(root, "step-*").Order(StringComparer.Ordinal).SkipLast(2))
-            Directory.Delete(old, recursive: true);
+        foreach (var old in Directory.GetDirectories(root, "step-*"))
+            if (Path.GetFileName(old) is var name && name != Path.GetFileName(dir) && name != previous)
+                Directory.Delete(old, recursive: true);
     }
 
     /// <summary>The folder <c>root/latest</c> names, or null when there is no checkpoint yet.</summary>

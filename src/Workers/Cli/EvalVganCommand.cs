@@ -160,25 +160,19 @@ public static class EvalVganCommand
     internal static VideoParts Generate(VideoGanGenerator g, int clips, long firstSeed)
     {
         using var mode = inference_mode();
+        using var scope = NewDisposeScope();   // the batches, latents and clamped copies; the result is moved out
         var device = g.parameters().First().device;
         var parts = new List<VideoParts>();
         for (int start = 0; start < clips; start += 50)
         {
             var seeds = Enumerable.Range(start, Math.Min(50, clips - start)).Select(i => firstSeed + i).ToArray();
-            using var z = Latents.ForSeeds(seeds, g.Config.LatentDim);
-            using var input = z.to(device);   // z itself on the CPU; disposing it twice is harmless
-            parts.Add(g.forward(input));
+            parts.Add(g.forward(Latents.ForSeeds(seeds, g.Config.LatentDim).to(device)));
         }
-        var result = new VideoParts(Cpu(cat(parts.Select(p => p.Video.clamp(-1, 1)).ToArray(), 0)), Cpu(cat(parts.Select(p => p.Background).ToArray(), 0)),
-            Cpu(cat(parts.Select(p => p.Mask).ToArray(), 0)), Cpu(cat(parts.Select(p => p.Foreground).ToArray(), 0)));
-        foreach (var p in parts) p.Dispose();
-        return result;
+        return new VideoParts(Keep(cat(parts.Select(p => p.Video.clamp(-1, 1)).ToArray(), 0)), Keep(cat(parts.Select(p => p.Background).ToArray(), 0)),
+            Keep(cat(parts.Select(p => p.Mask).ToArray(), 0)), Keep(cat(parts.Select(p => p.Foreground).ToArray(), 0)));
 
-        static Tensor Cpu(Tensor t)
-        {
-            if (t.device_type == TorchSharp.DeviceType.CPU) return t;
-            using (t) return t.cpu();
-        }
+        // On the CPU .cpu() may be the tensor itself; either way the CPU copy leaves the scope and the rest is disposed.
+        static Tensor Keep(Tensor t) => t.cpu().MoveToOuterDisposeScope();
     }
 
     /// <summary>[N, 3, T, S, S] → [N·T, 3, S, S].</summary>

@@ -54,23 +54,25 @@ public static class TrainVganCommand
         items.Dispose();
         labels.Dispose();
         int retries = args.Int("retries", 5), crashes = 0;
-        int selectEvery = args.Int("select-every", 0);
+        int selectEvery = args.Int("select-every", 0), selectClips = args.Int("select-clips", 500);
         if (selectEvery < 0) throw new ArgumentException($"--select-every is 0 (off) or a number of steps, got {selectEvery}.");
         var trainer = (args.Flag("fresh") ? null : VideoGanTrainer.Resume(checkpoints, device)) ?? new VideoGanTrainer(config, options, device);
-        using var validation = selectEvery > 0
-            ? new VganValidation(args.String("classifier", "models/moving-fashion-classifier"), dataDir, trainer.Config, args.Int("select-clips", 500))
-            : null;
+        // Like the trainer's settings, a run's selection settings are its checkpoint's: a resumed run keeps choosing
+        // as it began, with distances measured the same way.
+        var best = trainer.Step > 0 ? Selection.Read(checkpoints) : null;
+        if (trainer.Step == 0) Selection.Clear(checkpoints);
+        if (best is null && selectEvery > 0) (best = new Selection(selectEvery, selectClips)).Write(checkpoints);
+        using var validation = best is null ? null
+            : new VganValidation(args.String("classifier", "models/moving-fashion-classifier"), dataDir, trainer.Config, best.Clips);
         try
         {
-            var best = trainer.Step > 0 ? Selection.Read(checkpoints) : null;
             if (trainer.Step > 0) Console.WriteLine($"resumed from {Checkpoints.Latest(checkpoints)} at step {trainer.Step}" +
-                                                    (best is null ? "" : $"; best so far step {best.Step}, validation FD {best.Frechet:F2}"));
-            else
-            {
-                Selection.Clear(checkpoints);
-                // A run that may retry needs a checkpoint of its own to retry from, even before its first save.
-                trainer.SaveCheckpoint(checkpoints);
-            }
+                                                    (best?.Step is { } s ? $"; best so far step {s}, validation FD {best.Frechet:F2}" : ""));
+            // A run that may retry needs a checkpoint of its own to retry from, even before its first save.
+            else trainer.SaveCheckpoint(checkpoints);
+            if (best is not null)
+                Console.WriteLine($"choosing what ships by validation FD every {best.Every} steps over {best.Clips} clips" +
+                                  (selectEvery != best.Every || selectClips != best.Clips ? " (the checkpoint's settings, not the command line's)" : ""));
             Console.WriteLine($"training {trainer.Config.Frames}×{trainer.Config.ImageSize}² on {deviceName}" +
                               $"{(device.type == DeviceType.CPU ? $", {get_num_threads()} torch threads" : "")}, batch {trainer.Options.BatchSize}, {data.Items} items");
             var clock = Stopwatch.StartNew();
@@ -86,13 +88,14 @@ public static class TrainVganCommand
                     if (p.Step % logEvery == 0)
                         Console.WriteLine($"step {p.Step}/{steps} D {p.LossD:F3} G {p.LossG:F3} mask {p.MaskMean:F3} D(real)>0 {p.RealAccuracy:P0}{(p.RealGradientSquared is { } g2 ? $" |∇D(real)|² {g2:F3}" : "")} skipped {p.SkippedUpdates} " +
                                           $"{(p.Step - startStep) * trainer.Options.BatchSize / clock.Elapsed.TotalSeconds:F1} clips/s {clock.Elapsed.TotalMinutes:F1} min");
-                    // Both inside the retry: Shipped() runs BatchNorm in train mode too.
+                    // Both inside the retry: Shipped() runs BatchNorm in train mode too. The measure comes before the
+                    // checkpoint, so a run that fails or dies while measuring step k resumes before k and measures it.
+                    if (validation is not null && trainer.Step % best!.Every == 0) best = Select(trainer, validation, best, checkpoints, outDir, data);
                     if (trainer.Step % saveEvery == 0)
                     {
                         trainer.SaveCheckpoint(checkpoints);
                         if (validation is null) Save(trainer, outDir, data, null);
                     }
-                    if (validation is not null && trainer.Step % selectEvery == 0) best = Select(trainer, validation, best, checkpoints, outDir, data);
                 }
                 catch (ExternalException e) when (crashes < retries)
                 {
@@ -109,13 +112,13 @@ public static class TrainVganCommand
                     Console.WriteLine($"resumed at step {trainer.Step}");
                 }
             }
+            if (validation is not null)
+            {
+                if (trainer.Step % best!.Every != 0 || best.Step is null) best = Select(trainer, validation, best, checkpoints, outDir, data);
+                Console.WriteLine($"shipped step {best.Step}, validation FD {best.Frechet:F2} over {best.Clips} clips");
+            }
             trainer.SaveCheckpoint(checkpoints);
             if (validation is null) Save(trainer, outDir, data, null);
-            else
-            {
-                if (trainer.Step % selectEvery != 0 || best is null) best = Select(trainer, validation, best, checkpoints, outDir, data);
-                Console.WriteLine($"shipped step {best.Step}, validation FD {best.Frechet:F2} over {validation.Clips} clips");
-            }
             Console.WriteLine($"saved to {outDir} after {trainer.Step} steps ({trainer.Step - startStep} this run, {clock.Elapsed.TotalMinutes:F1} min" +
                               $"{(crashes > 0 ? $", {crashes} libtorch errors retried" : "")})");
             return 0;
@@ -126,8 +129,11 @@ public static class TrainVganCommand
         }
     }
 
-    /// <summary>The step and validation distance of the generator --out holds when a run selects.</summary>
-    public sealed record Selection(long Step, double Frechet, int Clips)
+    /// <summary>
+    /// A selecting run's settings (every how many steps, over how many clips) and, once measured, the step and
+    /// validation distance of the generator --out holds.
+    /// </summary>
+    public sealed record Selection(int Every, int Clips, long? Step = null, double? Frechet = null)
     {
         private static string PathIn(string checkpoints) => System.IO.Path.Combine(checkpoints, "selection.json");
 
@@ -146,16 +152,18 @@ public static class TrainVganCommand
 
     /// <summary>
     /// Measures the generator the trainer would ship now; if it beats <paramref name="best"/>, writes it to --out and
-    /// records it, after the files, so a crash in between leaves the previous best's record and a rerun writes again.
+    /// then records it. The caller checkpoints this step only after, so a crash in between resumes before the step,
+    /// measures it again and, finding it still better than the record, writes it again.
     /// </summary>
-    private static Selection Select(VideoGanTrainer trainer, VganValidation validation, Selection? best, string checkpoints, string outDir, MovingFashion data)
+    private static Selection Select(VideoGanTrainer trainer, VganValidation validation, Selection best, string checkpoints, string outDir, MovingFashion data)
     {
+        using var scope = NewDisposeScope();
         using var shipped = trainer.Shipped();
         double fd = validation.Distance(shipped);
-        bool better = best is null || fd < best.Frechet;
-        Console.WriteLine($"step {trainer.Step}: validation FD {fd:F2}" + (best is null ? "" : $" (best {best.Frechet:F2} at step {best.Step})") + (better ? ", shipped" : ""));
-        if (!better) return best!;
-        var selected = new Selection(trainer.Step, fd, validation.Clips);
+        bool better = best.Frechet is not { } record || fd < record;
+        Console.WriteLine($"step {trainer.Step}: validation FD {fd:F2}" + (best.Step is null ? "" : $" (best {best.Frechet:F2} at step {best.Step})") + (better ? ", shipped" : ""));
+        if (!better) return best;
+        var selected = best with { Step = trainer.Step, Frechet = fd };
         Save(trainer, outDir, data, selected, shipped);
         selected.Write(checkpoints);
         return selected;
@@ -186,7 +194,8 @@ public static class TrainVganCommand
         File.WriteAllText(Path.Combine(outDir, "training.json"), JsonSerializer.Serialize(new
         {
             trainer.Options, trainer.Step, trainer.SkippedUpdates, sha256 = sha, trainCommand = command,
-            selection = selection is null ? null : new { selection.Step, validationFrechet = Math.Round(selection.Frechet, 3), selection.Clips },
+            selection = selection is null ? null
+                : new { selection.Step, validationFrechet = Math.Round(selection.Frechet!.Value, 3), selection.Clips, selection.Every },
         }, ModelManifest.Json) + "\n");
         File.WriteAllBytes(Path.Combine(outDir, "samples.png"), Samples(shipped, data));
     }

@@ -27,6 +27,8 @@ public sealed class VganValidation : IDisposable
         Clips = clips;
         var (items, labels) = FashionMnist.Load(dataDir, train: false);
         var heldOut = new MovingFashion(items, labels, config.Frames, config.ImageSize);
+        items.Dispose();
+        labels.Dispose();
         classifier = EvalVganCommand.FrameClassifier(classifierDir, dataDir, heldOut, retrain: false, config);
         using var scope = NewDisposeScope();
         var (real, _, _) = heldOut.Clips(RealSeed, clips);
