@@ -19,10 +19,11 @@ namespace GanService.Bench;
 ///
 /// Here N threads fetch as a worker's do, and another process's enqueue is imitated with
 /// raw SQL (a row and <c>NOTIFY new_job</c>; the library's own in-process wake-up is not used, as it is not between
-/// our Api and workers). One job at a time. A delivery that has not reached a fetcher after 1 s is late, and the row
-/// says why: claimed (fetchedat set) by a thread that has not returned it, or not claimed yet (a missed wake-up, which
-/// the 5 s poll ends). One not fetched within the rescue time is counted as wedged and freed with a bare NOTIFY, as
-/// the next enqueue would free it in the service. The two modes
+/// our Api and workers). One job at a time. A delivery that has not reached a fetcher after 200 ms is late, and the
+/// row says why: claimed (fetchedat set, or already removed) by a thread that has not returned it yet, or not claimed
+/// (a missed wake-up, which a 5 s poll should end). One not fetched within the rescue time is wedged, looked at again,
+/// and then sent a bare NOTIFY every second, as the next enqueue would in the service. The slowest enqueue (the
+/// INSERT and NOTIFY's own round trip) is printed too, since latency is counted from before it. The two modes
 /// alternate in blocks over one database, each in its own schema.
 /// </remarks>
 public static class HangfireFetchBench
@@ -42,37 +43,50 @@ public static class HangfireFetchBench
         Console.WriteLine($"hangfire-fetch: {blocks} blocks of {rounds} jobs per mode, {fetchers} fetching threads, keepalive {keepAlive} s, " +
                           $"a delivery not fetched in {rescueSeconds} s is wedged and freed by a NOTIFY; {Environment.ProcessorCount} cores, {burn} spinning threads");
         var modes = new[] { ("keepalive off", 0), ($"keepalive {keepAlive} s", keepAlive) };
-        var latencies = modes.Select(_ => new List<double>()).ToArray();
-        var wedged = new int[modes.Length];
-        var held = new int[modes.Length];
-        var unclaimed = new int[modes.Length];
+        var results = modes.Select(_ => new List<BlockResult>()).ToArray();
         for (int b = 0; b < blocks; b++)
             for (int m = 0; m < modes.Length; m++)
             {
-                var (l, w, h, u) = Block(pg, $"hf_fetch_{m}", modes[m].Item2, rounds, fetchers, TimeSpan.FromSeconds(rescueSeconds));
-                latencies[m].AddRange(l);
-                wedged[m] += w;
-                held[m] += h;
-                unclaimed[m] += u;
-                Console.WriteLine($"  block {b + 1} {modes[m].Item1,-15} median {Stats.Median(l),7:F2} ms  max {l.Max(),9:F1} ms  " +
-                                  $"late {h} held + {u} unclaimed, wedged {w}");
+                var r = Block(pg, $"hf_fetch_{m}", modes[m].Item2, rounds, fetchers, TimeSpan.FromSeconds(rescueSeconds));
+                results[m].Add(r);
+                Console.WriteLine($"  block {b + 1} {modes[m].Item1,-15} median {Stats.Median(r.Latencies),7:F2} ms  max {r.Latencies.Max(),9:F1} ms  " +
+                                  $"late {r.LateHeld} held + {r.LateUnclaimed} unclaimed, wedged {r.WedgedHeld} held + {r.WedgedUnclaimed} unclaimed, " +
+                                  $"slowest enqueue {r.SlowestEnqueueMs:F1} ms, fetch errors {r.FetchErrors}");
             }
 
         Console.WriteLine();
-        Console.WriteLine("| mode | jobs | median ms | p99 ms | max ms | > 1 s: claimed, held in Dequeue | > 1 s: not claimed yet | not fetched in the rescue time |");
-        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        Console.WriteLine($"| mode | jobs | median ms | p99 ms | max ms | late (> {Late.TotalMilliseconds} ms): held / not claimed | " +
+                          $"wedged (> {rescueSeconds} s): held / not claimed | slowest enqueue ms | fetch errors |");
+        Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        var latencies = results.Select(rs => rs.SelectMany(r => r.Latencies).ToList()).ToArray();
         for (int m = 0; m < modes.Length; m++)
         {
             var l = latencies[m];
+            var rs = results[m];
             Console.WriteLine($"| {modes[m].Item1} | {l.Count} | {Stats.Median(l):F2} | {Stats.Percentile(l, 99):F2} | {l.Max():F1} | " +
-                              $"{held[m]} | {unclaimed[m]} | {wedged[m]} |");
+                              $"{rs.Sum(r => r.LateHeld)} / {rs.Sum(r => r.LateUnclaimed)} | {rs.Sum(r => r.WedgedHeld)} / {rs.Sum(r => r.WedgedUnclaimed)} | " +
+                              $"{rs.Max(r => r.SlowestEnqueueMs):F1} | {rs.Sum(r => r.FetchErrors)} |");
         }
         Console.WriteLine($"median ratio (keepalive on / off): {Stats.Median(latencies[1]) / Stats.Median(latencies[0]):F2}");
         return 0;
     }
 
+    /// <summary>How long after its enqueue a job counts as late, and its row is looked at.</summary>
+    private static readonly TimeSpan Late = TimeSpan.FromMilliseconds(200);
+
+    private sealed class BlockResult
+    {
+        public List<double> Latencies { get; } = [];
+        public int LateHeld, LateUnclaimed, WedgedHeld, WedgedUnclaimed, FetchErrors;
+        public double SlowestEnqueueMs;
+    }
+
+    /// <summary>Claimed: the row has fetchedat set, or is gone (taken and removed since the wait ended).</summary>
+    private static bool Claimed(NpgsqlConnection producer, string schema, long id) =>
+        Scalar(producer, $"""SELECT count(*) FROM "{schema}"."jobqueue" WHERE "jobid" = {id} AND "fetchedat" IS NULL""") == 0;
+
     /// <summary>One block: fresh fetchers on one storage, <paramref name="rounds"/> jobs one after another.</summary>
-    private static (List<double> Latencies, int Wedged, int Held, int Unclaimed) Block(string pg, string schema, int keepAlive, int rounds, int fetchers, TimeSpan rescue)
+    private static BlockResult Block(string pg, string schema, int keepAlive, int rounds, int fetchers, TimeSpan rescue)
     {
         var cs = HangfireSetup.QueueConnection(pg, new QueueOptions { KeepAliveSeconds = keepAlive });   // as the service connects
         var options = new PostgreSqlStorageOptions
@@ -86,10 +100,13 @@ public static class HangfireFetchBench
         };
         var storage = new PostgreSqlStorage(new NpgsqlConnectionFactory(cs, options), options);
 
-        using var producer = new NpgsqlConnection(pg);
+        // The producer is another process in the service: its own pool (the application name makes it one), never a
+        // connector a listener had, and a long command timeout, so a slow enqueue is measured rather than thrown.
+        using var producer = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(pg) { ApplicationName = "bench-producer", CommandTimeout = 300 }.ConnectionString);
         producer.Open();
         Exec(producer, $"""DELETE FROM "{schema}"."jobqueue" """);
         var fetched = new ConcurrentDictionary<long, TaskCompletionSource<long>>();
+        var result = new BlockResult();
         var clock = Stopwatch.StartNew();
         using var stop = new CancellationTokenSource();
         var threads = Enumerable.Range(0, fetchers).Select(_ => new Thread(() =>
@@ -100,44 +117,47 @@ public static class HangfireFetchBench
                 try
                 {
                     using var job = connection.FetchNextJob(["bench"], stop.Token);
-                    long at = clock.ElapsedTicks;
-                    job.RemoveFromQueue();
-                    fetched.GetOrAdd(long.Parse(job.JobId), _ => new()).TrySetResult(at);
+                    fetched.GetOrAdd(long.Parse(job.JobId), _ => new()).TrySetResult(clock.ElapsedTicks);
+                    job.RemoveFromQueue();   // after: a row gone at the check below was claimed
                 }
                 catch (OperationCanceledException) { }
+                catch (Exception) when (stop.IsCancellationRequested) { }
+                catch (Exception e)
+                {
+                    // What Hangfire's worker loop does with a failed fetch: log it, wait, fetch again.
+                    Interlocked.Increment(ref result.FetchErrors);
+                    Console.WriteLine($"    fetch failed: {e.GetType().Name}: {e.Message.Split('\n')[0]}");
+                    Thread.Sleep(1000);
+                }
             }
         }) { IsBackground = true }).ToList();
         threads.ForEach(t => t.Start());
         Thread.Sleep(500);   // every fetcher polls once and listens
 
-        var latencies = new List<double>(rounds);
-        int wedged = 0, held = 0, unclaimed = 0;
         for (long id = 1; id <= rounds; id++)
         {
             var done = fetched.GetOrAdd(id, _ => new());
             long sent = clock.ElapsedTicks;
             Exec(producer, $"""INSERT INTO "{schema}"."jobqueue" ("jobid", "queue") VALUES ({id}, 'bench'); NOTIFY new_job""");
-            if (!done.Task.Wait(TimeSpan.FromSeconds(1)))
+            result.SlowestEnqueueMs = Math.Max(result.SlowestEnqueueMs, (clock.ElapsedTicks - sent) * 1000.0 / Stopwatch.Frequency);
+            if (!done.Task.Wait(Late))
             {
                 // Late: is the row claimed by a thread that has not returned it, or still waiting to be fetched?
-                if (Scalar(producer, $"""SELECT count(*) FROM "{schema}"."jobqueue" WHERE "jobid" = {id} AND "fetchedat" IS NOT NULL""") > 0)
-                    held++;
-                else
-                    unclaimed++;
-                if (!done.Task.Wait(rescue - TimeSpan.FromSeconds(1)))
+                if (Claimed(producer, schema, id)) result.LateHeld++; else result.LateUnclaimed++;
+                if (!done.Task.Wait(rescue - Late))
                 {
-                    wedged++;
+                    if (Claimed(producer, schema, id)) result.WedgedHeld++; else result.WedgedUnclaimed++;
                     while (!done.Task.Wait(TimeSpan.FromSeconds(1))) Exec(producer, "NOTIFY new_job");
                 }
             }
-            latencies.Add((done.Task.Result - sent) * 1000.0 / Stopwatch.Frequency);
+            result.Latencies.Add((done.Task.Result - sent) * 1000.0 / Stopwatch.Frequency);
             Thread.Sleep(Random.Shared.Next(0, 3));   // idle fetchers re-arm their listeners in between
         }
 
         stop.Cancel();
         // A fetcher whose listener lost its cancel waits for a notification: send them until every thread is out.
         while (threads.Any(t => t.IsAlive)) { Exec(producer, "NOTIFY new_job"); Thread.Sleep(50); }
-        return (latencies, wedged, held, unclaimed);
+        return result;
     }
 
     private static long Scalar(NpgsqlConnection connection, string sql)
