@@ -52,6 +52,9 @@ switch (verb)
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = rest, ContentRootPath = AppContext.BaseDirectory });
         builder.AddWorkerLogging().AddWorkerServices();
         using var host = builder.Build();
+        int minThreads = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.MinThreads;
+        ThreadPool.GetMinThreads(out int poolWorkers, out int poolIo);
+        if (minThreads > poolWorkers) ThreadPool.SetMinThreads(minThreads, poolIo);
         try
         {
             await host.RunAsync();

@@ -10,6 +10,14 @@ public sealed class WorkerOptions
     /// <summary>Hangfire worker threads: jobs in flight at once (the forward passes still run one at a time per device).</summary>
     public int Concurrency { get; set; } = 8;
 
+    /// <summary>
+    /// The thread pool's minimum worker threads (raised at start, never lowered). Hangfire's threads wait synchronously
+    /// on tasks (each fetch's LISTEN task), and Npgsql's keepalives do blocking reads on pool threads; with the pool at
+    /// its default minimum (one per core) and the cores busy, it grew about a thread a second, and bench
+    /// hangfire-fetch saw fetches, enqueues and keepalives stall for 12–30 s. With 64 it saw none.
+    /// </summary>
+    public int MinThreads { get; set; } = 64;
+
     /// <summary>Runs of one job (including runs cut short by a killed process) before it is marked failed.</summary>
     public int MaxAttempts { get; set; } = 3;
 
