@@ -73,9 +73,7 @@ public static class Extensions
     /// <summary>Raises the thread pool's minimum to <see cref="ApiOptions.MinThreads"/> (never lowers it).</summary>
     public static WebApplication RaiseThreadPoolMinimum(this WebApplication app)
     {
-        int wanted = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.MinThreads;
-        ThreadPool.GetMinThreads(out int workers, out int io);
-        if (wanted > workers) ThreadPool.SetMinThreads(wanted, io);
+        GanService.Core.ThreadPoolMinimum.Raise(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ApiOptions>>().Value.MinThreads);
         return app;
     }
 }

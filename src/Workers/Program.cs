@@ -52,9 +52,7 @@ switch (verb)
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = rest, ContentRootPath = AppContext.BaseDirectory });
         builder.AddWorkerLogging().AddWorkerServices();
         using var host = builder.Build();
-        int minThreads = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.MinThreads;
-        ThreadPool.GetMinThreads(out int poolWorkers, out int poolIo);
-        if (minThreads > poolWorkers) ThreadPool.SetMinThreads(minThreads, poolIo);
+        ThreadPoolMinimum.Raise(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>().Value.MinThreads);
         try
         {
             await host.RunAsync();
