@@ -29,12 +29,17 @@ public static class Checkpoints
     public static void Commit(string root, string dir)
     {
         var previous = Latest(root) is { } p ? Path.GetFileName(p) : null;
-        var latest = Path.Combine(root, "latest");
-        File.WriteAllText(latest + ".tmp", Path.GetFileName(dir));
-        File.Move(latest + ".tmp", latest, overwrite: true);
+        WriteAtomically(Path.Combine(root, "latest"), Path.GetFileName(dir));
         foreach (var old in Directory.GetDirectories(root, "step-*"))
             if (Path.GetFileName(old) is var name && name != Path.GetFileName(dir) && name != previous)
                 Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>Writes <paramref name="text"/> to a temporary file and renames it over <paramref name="path"/>: a reader sees the old text or the new, never part of it.</summary>
+    public static void WriteAtomically(string path, string text)
+    {
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     /// <summary>The folder <c>root/latest</c> names, or null when there is no checkpoint yet.</summary>

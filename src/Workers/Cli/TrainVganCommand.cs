@@ -143,8 +143,7 @@ public static class TrainVganCommand
         public void Write(string checkpoints)
         {
             Directory.CreateDirectory(checkpoints);
-            File.WriteAllText(PathIn(checkpoints) + ".tmp", JsonSerializer.Serialize(this, ModelManifest.Json) + "\n");
-            File.Move(PathIn(checkpoints) + ".tmp", PathIn(checkpoints), overwrite: true);
+            Checkpoints.WriteAtomically(PathIn(checkpoints), JsonSerializer.Serialize(this, ModelManifest.Json) + "\n");
         }
 
         public static void Clear(string checkpoints) { if (File.Exists(PathIn(checkpoints))) File.Delete(PathIn(checkpoints)); }
